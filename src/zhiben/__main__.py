@@ -1,0 +1,3 @@
+from zhiben.cli.main import main
+
+main()

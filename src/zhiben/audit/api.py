@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from zhiben.audit import service
+from zhiben.auth.api import Ctx
+from zhiben.auth.domain import Role
+from zhiben.errors import PermissionDeniedError
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+class VerifyResult(BaseModel):
+    entries: int
+    intact: bool
+    first_bad_seq: int | None
+    reason: str | None
+
+
+@router.get("/verify", response_model=VerifyResult)
+def verify(ctx: Ctx) -> VerifyResult:
+    if ctx.principal.role != Role.admin:
+        raise PermissionDeniedError(action="audit.verify")
+    with ctx.read() as session:
+        count, found = service.verify_chain(session)
+    return VerifyResult(
+        entries=count,
+        intact=found is None,
+        first_bad_seq=found.seq if found else None,
+        reason=found.reason if found else None,
+    )

@@ -1,0 +1,105 @@
+"""Append audit entries and verify the chain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from zhiben.audit.domain import GENESIS_HASH, ChainBreak, EntryFacts, entry_hash, find_break
+from zhiben.audit.models import AuditEntry, AuditHead
+from zhiben.db.uow import session_clock, session_request_id
+
+HEAD_ID = 1
+
+
+def record(
+    session: Session,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain, in the caller's transaction."""
+    session.flush()
+    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + 1))
+    seq, prev_hash = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+    ).one()
+    facts = EntryFacts(
+        seq=seq,
+        at=session_clock(session).now(),
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=before,
+        after=after,
+        request_id=session_request_id(session),
+        prev_hash=prev_hash,
+    )
+    digest = entry_hash(facts)
+    entry = AuditEntry(**facts.__dict__, hash=digest)
+    session.add(entry)
+    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=digest))
+    session.flush()
+    return entry
+
+
+def _facts(entry: AuditEntry) -> EntryFacts:
+    return EntryFacts(
+        seq=entry.seq,
+        at=entry.at,
+        actor=entry.actor,
+        action=entry.action,
+        object_type=entry.object_type,
+        object_id=entry.object_id,
+        before=entry.before,
+        after=entry.after,
+        request_id=entry.request_id,
+        prev_hash=entry.prev_hash,
+    )
+
+
+def verify_chain(
+    session: Session, progress: Callable[[int], None] | None = None, batch: int = 5000
+) -> tuple[int, ChainBreak | None]:
+    """Recompute the whole chain. Returns (entries checked, first break or None)."""
+    head = session.get(AuditHead, HEAD_ID)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    count = 0
+
+    def stream() -> Iterator[tuple[EntryFacts, str]]:
+        nonlocal count
+        last = 0
+        while True:
+            rows = session.scalars(
+                select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+            ).all()
+            if not rows:
+                return
+            for row in rows:
+                count += 1
+                yield _facts(row), row.hash
+            last = rows[-1].seq
+            session.expunge_all()
+            if progress:
+                progress(count)
+
+    found = find_break(stream(), head_seq, head_hash)
+    return count, found
+
+
+def history(session: Session, object_type: str, object_id: str) -> list[AuditEntry]:
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_type == object_type, AuditEntry.object_id == str(object_id))
+            .order_by(AuditEntry.seq)
+        )
+    )

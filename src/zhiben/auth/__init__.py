@@ -1,0 +1,1 @@
+"""Users, roles, principals and the jurisdiction scope applied in every query."""

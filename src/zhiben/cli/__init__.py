@@ -1,0 +1,1 @@
+"""The command line: zhiben serve, demo, db, users, enterprises, hazards, clearance, audit."""

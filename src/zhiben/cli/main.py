@@ -1,0 +1,274 @@
+"""zhiben's command line. Errors print a message and exit non-zero: 2 bad input, 3 not found, 4 conflict,
+5 not allowed, 1 anything else. `--json` output is stable: see docs/cli.md."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from zhiben.audit import service as audit
+from zhiben.auth import service as auth
+from zhiben.auth.domain import Role
+from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, exit_code_for, fail, make_runtime, runtime_of
+from zhiben.db.schema import drift, upgrade
+from zhiben.division import service as divisions
+from zhiben.errors import ZhibenError
+from zhiben.hazard import repository as hazard_repository
+from zhiben.hazard import service as hazards
+from zhiben.hazard.clearance import clearance as compute_clearance
+from zhiben.kit.pagination import PageRequest
+
+app = typer.Typer(
+    help="治本 zhiben: major accident hazards, monitoring and enforcement.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+hazards_app = typer.Typer(help="Hazards (隐患).", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+divisions_app = typer.Typer(help="Administrative divisions (GB/T 2260).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(hazards_app, name="hazards")
+app.add_typer(audit_app, name="audit")
+app.add_typer(divisions_app, name="divisions")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    acting_as: Annotated[
+        str | None, typer.Option("--as", help="act as this user, within their scope")
+    ] = None,
+) -> None:
+    ctx.obj = make_runtime(acting_as)
+
+
+def progress_bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command()
+def serve(ctx: typer.Context, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve the API (and web UI) with uvicorn."""
+    from zhiben.web.app import create_app
+
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    uvicorn.run(create_app(rt.settings, engine=rt.engine), host=host, port=port, log_level="info")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Migrate the database to the current schema and load the division table."""
+    rt = runtime_of(ctx)
+    upgrade(rt.engine)
+    with rt.uow() as uow:
+        count = divisions.load_divisions(uow.session, rt.principal())
+    console.print(f"database at the current schema; {count} divisions loaded")
+
+
+@db_app.command("check")
+def db_check(ctx: typer.Context) -> None:
+    """Compare the migrated schema with the models (the drift check); exit 1 on any difference."""
+    from zhiben.models import metadata
+
+    differences = drift(runtime_of(ctx).engine, metadata)
+    for item in differences:
+        console.print(str(item))
+    if differences:
+        raise typer.Exit(1)
+    console.print("no drift")
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: str,
+    role: Annotated[Role, typer.Option(help="the user's role")],
+    division: Annotated[str, typer.Option(help="jurisdiction, 6-digit code ('' = nation)")] = "",
+    enterprise_id: Annotated[int | None, typer.Option(help="for enterprise users")] = None,
+    provider_org: Annotated[str | None, typer.Option(help="for service providers")] = None,
+    sectors: Annotated[str, typer.Option(help="for departments: comma-separated sector codes")] = "",
+    display_name: str = "",
+    password: Annotated[str | None, typer.Option(help="omit to be asked")] = None,
+) -> None:
+    """Add a user (administrators only)."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    secret = password or getpass.getpass("password: ")
+    with rt.uow() as uow:
+        user = auth.add_user(
+            uow.session,
+            rt.principal(),
+            username,
+            secret,
+            role,
+            display_name=display_name,
+            division_code=division,
+            enterprise_id=enterprise_id,
+            provider_org=provider_org,
+            sectors=frozenset(s for s in sectors.split(",") if s),
+        )
+    console.print(f"user {user.username} ({user.role}) added")
+
+
+@hazards_app.command("list")
+def hazards_list(
+    ctx: typer.Context,
+    division: Annotated[str, typer.Option(help="2, 4 or 6 digits")] = "",
+    status: Annotated[str | None, typer.Option(help="a state, or open / overdue")] = None,
+    level: Annotated[str | None, typer.Option(help="major or general")] = None,
+    sector: str | None = None,
+    page: int = 1,
+    size: int = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="stable JSON on stdout")] = False,
+) -> None:
+    """List hazards in the acting user's scope."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    flt = hazard_repository.HazardFilter(
+        division=division.ljust(6, "0") if division else "", state=status, level=level, sector=sector
+    )
+    try:
+        request = PageRequest(page, size)
+    except ValueError as exc:
+        raise fail(str(exc), EXIT_INPUT) from exc
+    with rt.uow(write=False) as uow:
+        result = hazard_repository.page(uow.session, rt.principal(), flt, request)
+        rows = [
+            {
+                "id": h.id,
+                "number": h.number,
+                "enterprise_id": h.enterprise_id,
+                "county_code": h.county_code,
+                "sector": h.sector,
+                "level": h.level,
+                "state": h.state,
+                "is_overdue": h.is_overdue,
+                "deadline_at": h.deadline_at.isoformat() if h.deadline_at else None,
+                "listed_level": h.listed_level,
+                "reported_at": h.reported_at.isoformat(),
+                "description": h.description,
+            }
+            for h in result.items
+        ]
+    if as_json:
+        emit_json({"items": rows, "total": result.total, "page": result.page, "size": result.size})
+        return
+    from rich.table import Table
+
+    table = Table(
+        "编号 number", "级别 level", "状态 state", "逾期 overdue", "期限 deadline", "描述 description"
+    )
+    for row in rows:
+        table.add_row(
+            str(row["number"]),
+            str(row["level"] or "—"),
+            str(row["state"]),
+            "是" if row["is_overdue"] else "",
+            str(row["deadline_at"] or "")[:10],
+            str(row["description"])[:40],
+        )
+    console.print(table)
+    console.print(f"{result.total} hazards")
+
+
+@hazards_app.command("mark-overdue")
+def hazards_mark_overdue(ctx: typer.Context) -> None:
+    """The scheduled job: flag hazards past their deadline and escalate overdue major hazards."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    with rt.uow() as uow:
+        marked = hazards.mark_overdue(
+            uow.session, rt.principal(), 1 if rt.settings.escalate_overdue_major else 0
+        )
+    console.print(f"{marked} hazards newly overdue")
+
+
+@app.command("clearance")
+def clearance_command(
+    ctx: typer.Context,
+    division: Annotated[str, typer.Option(help="2, 4 or 6 digits; empty for the nation")] = "",
+    sector: str | None = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Dynamic clearance (动态清零) for a division and its direct children."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    with rt.uow(write=False) as uow:
+        result = compute_clearance(
+            uow.session, rt.principal(), division.ljust(6, "0") if division else "", rt.clock.now(), sector
+        )
+    if as_json:
+        emit_json(asdict(result))
+        return
+    from rich.table import Table
+
+    table = Table(
+        "区划 division", "在办重大 open", "逾期 overdue", "按期销号 on time", "逾期销号 late", "整改率 rate"
+    )
+    for row in [result, *result.children]:
+        rate = f"{row.rectification_rate:.1%}" if row.rectification_rate is not None else "—"
+        table.add_row(
+            f"{row.division_code} {row.division_name}",
+            str(row.open_major),
+            str(row.overdue_major),
+            str(row.closed_on_time),
+            str(row.closed_late),
+            rate,
+        )
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Recompute the hash chain; name the first entry that was edited, deleted or reordered (exit 1)."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    with rt.uow(write=False) as uow, progress_bar("校验审计链 verifying") as bar:
+        task = bar.add_task("verify", total=None)
+        count, found = audit.verify_chain(uow.session, progress=lambda n: bar.update(task, completed=n))
+    if as_json:
+        emit_json(
+            {
+                "entries": count,
+                "intact": found is None,
+                "first_bad_seq": found.seq if found else None,
+                "reason": found.reason if found else None,
+            }
+        )
+    if found is not None:
+        console.print(f"[red]audit chain broken at entry {found.seq}: {found.reason}[/red]")
+        raise typer.Exit(1)
+    console.print(f"audit chain intact: {count} entries")
+
+
+@divisions_app.command("search")
+def divisions_search(ctx: typer.Context, text: str) -> None:
+    """Find divisions by name."""
+    rt = runtime_of(ctx)
+    with rt.uow(write=False) as uow:
+        for d in divisions.search(uow.session, text):
+            console.print(f"{d.code} {d.name} (level {d.level})")
+
+
+def main() -> None:
+    try:
+        app()
+    except ZhibenError as exc:
+        console.print(f"[red]error:[/red] {exc.message('en')}")
+        raise SystemExit(exit_code_for(exc)) from None

@@ -1,0 +1,1 @@
+"""Engine, sessions, the unit of work and migrations."""

@@ -1,0 +1,1 @@
+"""Synthetic national data set: divisions, enterprises, hazards in every state, users for every role."""

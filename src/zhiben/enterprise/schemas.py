@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zhiben.enterprise.domain import EnterpriseDraft
+
+
+class Licence(BaseModel):
+    kind: str = Field(max_length=60)
+    number: str = Field(max_length=80)
+    valid_until: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class EnterpriseCreate(BaseModel):
+    uscc: str = Field(min_length=1, max_length=40, description="unified social credit code (GB 32100)")
+    name: str = Field(min_length=1, max_length=200)
+    county_code: str = Field(pattern=r"^\d{6}$")
+    sector: str = Field(min_length=1, max_length=48)
+    address: str = Field("", max_length=300)
+    longitude: float | None = None
+    latitude: float | None = None
+    gbt4754_code: str | None = Field(None, max_length=8)
+    headcount: int | None = Field(None, ge=0, le=10_000_000)
+    main_responsible_person: str = Field("", max_length=60)
+    safety_manager: str = Field("", max_length=60)
+    licences: list[Licence] = Field(default_factory=list, max_length=50)
+
+    def draft(self) -> EnterpriseDraft:
+        data = self.model_dump()
+        data["licences"] = tuple(data["licences"])
+        return EnterpriseDraft(**data)
+
+
+class EnterpriseUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    address: str | None = Field(None, max_length=300)
+    longitude: float | None = None
+    latitude: float | None = None
+    sector: str | None = Field(None, max_length=48)
+    gbt4754_code: str | None = Field(None, max_length=8)
+    headcount: int | None = Field(None, ge=0, le=10_000_000)
+    main_responsible_person: str | None = Field(None, max_length=60)
+    safety_manager: str | None = Field(None, max_length=60)
+    licences: list[Licence] | None = Field(None, max_length=50)
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
+
+
+class EnterpriseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    uscc: str
+    name: str
+    county_code: str
+    city_code: str
+    province_code: str
+    address: str
+    longitude: float | None
+    latitude: float | None
+    sector: str
+    gbt4754_code: str | None
+    headcount: int | None
+    main_responsible_person: str
+    safety_manager: str
+    licences: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class EnterprisePage(BaseModel):
+    items: list[EnterpriseRead]
+    total: int
+    page: int
+    size: int

@@ -1,0 +1,154 @@
+"""Enterprise use cases: validate, check scope, audit, flush."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from zhiben.audit import service as audit
+from zhiben.auth.domain import Principal, Role
+from zhiben.db.uow import session_clock
+from zhiben.division.models import Division
+from zhiben.enterprise import repository
+from zhiben.enterprise.domain import EnterpriseDraft, check_draft
+from zhiben.enterprise.models import Enterprise
+from zhiben.errors import (
+    DuplicateError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    StaleVersionError,
+)
+
+EDITABLE = (
+    "name",
+    "address",
+    "longitude",
+    "latitude",
+    "sector",
+    "gbt4754_code",
+    "headcount",
+    "main_responsible_person",
+    "safety_manager",
+    "licences",
+)
+
+
+def snapshot(enterprise: Enterprise) -> dict[str, Any]:
+    return {
+        "uscc": enterprise.uscc,
+        "name": enterprise.name,
+        "county_code": enterprise.county_code,
+        "address": enterprise.address,
+        "longitude": enterprise.longitude,
+        "latitude": enterprise.latitude,
+        "sector": enterprise.sector,
+        "gbt4754_code": enterprise.gbt4754_code,
+        "headcount": enterprise.headcount,
+        "main_responsible_person": enterprise.main_responsible_person,
+        "safety_manager": enterprise.safety_manager,
+        "licences": enterprise.licences,
+        "version": enterprise.version,
+    }
+
+
+def get_enterprise(session: Session, actor: Principal, enterprise_id: int) -> Enterprise:
+    enterprise = repository.get(session, actor, enterprise_id)
+    if enterprise is None:
+        raise NotFoundError(kind="enterprise", key=enterprise_id)
+    return enterprise
+
+
+def _require_registrar(actor: Principal, county_code: str) -> None:
+    if actor.role not in (Role.admin, Role.regulator) or not actor.has_jurisdiction_over(county_code):
+        raise PermissionDeniedError(action="enterprise.register")
+
+
+def check_new(session: Session, draft: EnterpriseDraft) -> EnterpriseDraft:
+    """Every check of a new enterprise, database ones included, without writing."""
+    clean = check_draft(draft)
+    division = session.get(Division, clean.county_code)
+    if division is None or division.level != 3:
+        raise InvalidInputError(
+            "county_code", "unknown", f"{clean.county_code} is not a county-level division"
+        )
+    if repository.uscc_exists(session, clean.uscc):
+        raise DuplicateError(kind="enterprise", key=clean.uscc)
+    return clean
+
+
+def register_enterprise(session: Session, actor: Principal, draft: EnterpriseDraft) -> Enterprise:
+    clean = check_new(session, draft)
+    _require_registrar(actor, clean.county_code)
+    now = session_clock(session).now()
+    fields = asdict(clean)
+    fields["licences"] = list(clean.licences)
+    enterprise = Enterprise(
+        **fields,
+        province_code=clean.county_code[:2],
+        city_code=clean.county_code[:4],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(enterprise)
+    session.flush()
+    audit.record(
+        session,
+        actor.audit_name,
+        "enterprise.register",
+        "enterprise",
+        str(enterprise.id),
+        after=snapshot(enterprise),
+    )
+    return enterprise
+
+
+def update_enterprise(
+    session: Session, actor: Principal, enterprise_id: int, changes: dict[str, Any], expected_version: int
+) -> Enterprise:
+    enterprise = get_enterprise(session, actor, enterprise_id)
+    may_edit = actor.role in (Role.admin, Role.regulator) or (
+        actor.role == Role.enterprise and actor.enterprise_id == enterprise.id
+    )
+    if not may_edit:
+        raise PermissionDeniedError(action="enterprise.update")
+    if enterprise.version != expected_version:
+        raise StaleVersionError(current=enterprise.version, given=expected_version)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise InvalidInputError(field, "not_editable", f"{field} cannot be changed here")
+    before = snapshot(enterprise)
+    current = EnterpriseDraft(
+        uscc=enterprise.uscc,
+        name=enterprise.name,
+        county_code=enterprise.county_code,
+        sector=enterprise.sector,
+        address=enterprise.address,
+        longitude=enterprise.longitude,
+        latitude=enterprise.latitude,
+        gbt4754_code=enterprise.gbt4754_code,
+        headcount=enterprise.headcount,
+        main_responsible_person=enterprise.main_responsible_person,
+        safety_manager=enterprise.safety_manager,
+        licences=tuple(enterprise.licences),
+    )
+    updates: dict[str, Any] = {k: (tuple(v) if k == "licences" else v) for k, v in changes.items()}
+    clean = check_draft(replace(current, **updates))
+    for key in changes:
+        value = getattr(clean, key)
+        setattr(enterprise, key, list(value) if key == "licences" else value)
+    enterprise.updated_at = session_clock(session).now()
+    session.flush()
+    audit.record(
+        session,
+        actor.audit_name,
+        "enterprise.update",
+        "enterprise",
+        str(enterprise.id),
+        before=before,
+        after=snapshot(enterprise),
+    )
+    return enterprise

@@ -1,0 +1,1 @@
+"""Major and general accident hazards: report, determine, plan, rectify, verify, close out; listed supervision."""

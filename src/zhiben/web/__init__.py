@@ -1,0 +1,1 @@
+"""The web application: app factory, error rendering, (later) pages."""

@@ -1,0 +1,92 @@
+"""Fixtures: every database test runs on SQLite and, when ZHIBEN_TEST_DATABASE_URL is set, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.builders import Db
+from zhiben.auth.domain import SYSTEM
+from zhiben.db.engine import make_engine
+from zhiben.db.schema import upgrade
+from zhiben.db.uow import UnitOfWork
+from zhiben.division.service import load_divisions
+from zhiben.kit.clock import FrozenClock
+from zhiben.models import metadata
+
+PG_URL = os.environ.get("ZHIBEN_TEST_DATABASE_URL", "")
+KEEP_TABLES = {"divisions", "division_datasets", "alembic_version"}
+START = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def _prepare(engine: Engine) -> None:
+    upgrade(engine)
+    with UnitOfWork(_factory(engine), FrozenClock(START)) as uow:
+        load_divisions(uow.session, SYSTEM)
+
+
+def _factory(engine: Engine):  # type: ignore[no-untyped-def]
+    from zhiben.db.engine import make_session_factory
+
+    return make_session_factory(engine)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    _prepare(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need ZHIBEN_TEST_DATABASE_URL (set by .ci/run)")
+    engine = make_engine(PG_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    _prepare(engine)
+    yield engine
+    engine.dispose()
+
+
+def _reset_pg(engine: Engine) -> None:
+    tables = [t.name for t in metadata.sorted_tables if t.name not in KEEP_TABLES]
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        connection.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+    else:
+        engine = request.getfixturevalue("pg_engine")
+        _reset_pg(engine)
+        yield engine
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def db(engine: Engine, clock: FrozenClock, tmp_path: Path) -> Db:
+    return Db(engine, clock, tmp_path)
