@@ -16,6 +16,7 @@ from zhiben.auth import service as auth
 from zhiben.auth.domain import Role
 from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, exit_code_for, fail, make_runtime, runtime_of
 from zhiben.db.schema import drift, upgrade
+from zhiben.demo.cli import demo_app
 from zhiben.division import service as divisions
 from zhiben.errors import ZhibenError
 from zhiben.hazard import repository as hazard_repository
@@ -38,6 +39,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(hazards_app, name="hazards")
 app.add_typer(audit_app, name="audit")
 app.add_typer(divisions_app, name="divisions")
+app.add_typer(demo_app, name="demo")
 
 
 @app.callback()

@@ -1,0 +1,109 @@
+"""`zhiben demo`: the demo platform on the embedded default; `zhiben demo seed`: a data set of a chosen scale."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from zhiben.auth.models import User
+from zhiben.cli.runtime import Runtime, console, runtime_of
+from zhiben.db.schema import upgrade
+from zhiben.demo import load
+from zhiben.division import service as divisions
+from zhiben.kit.clock import SHANGHAI
+
+demo_app = typer.Typer(help="The demo platform and synthetic data sets.")
+
+
+def _prepare(rt: Runtime) -> None:
+    upgrade(rt.engine)
+    with rt.uow() as uow:
+        divisions.load_divisions(uow.session, rt.principal())
+
+
+def _seed(rt: Runtime, scale: str, seed: int, as_of: datetime) -> dict[str, int]:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(pulse_style="cyan"),
+        TextColumn("{task.completed:,}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(table: str, written: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(f"写入 {table}", total=None)
+            bar.update(tasks[table], completed=written)
+
+        with rt.uow() as uow:
+            counts = load.seed(uow.session, rt.principal(), scale, seed, as_of, progress)
+            if not uow.session.scalar(select(func.count()).select_from(User)):
+                load.create_accounts(uow.session, rt.principal(), as_of)
+    return counts
+
+
+def _print_accounts() -> None:
+    table = Table("用户名 username", "密码 password", "角色 role", "说明 who")
+    for account in load.ACCOUNTS:
+        table.add_row(account.username, load.DEMO_PASSWORD, account.role.value, account.description)
+    console.print(table)
+
+
+def _as_of(rt: Runtime, value: str | None) -> datetime:
+    if value:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+        return datetime.combine(day, time(9, 0), SHANGHAI)
+    return rt.clock.now()
+
+
+@demo_app.callback(invoke_without_command=True)
+def demo(
+    ctx: typer.Context,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    serve: Annotated[bool, typer.Option(help="serve after seeding")] = True,
+) -> None:
+    """Migrate, seed the small data set if the database is empty, print the accounts and serve."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rt = runtime_of(ctx)
+    console.print(f"database: {rt.engine.url.render_as_string(hide_password=True)}")
+    _prepare(rt)
+    with rt.uow(write=False) as uow:
+        seeded = bool(uow.session.scalar(select(func.count()).select_from(User)))
+    if not seeded:
+        counts = _seed(rt, "small", 2026, rt.clock.now())
+        console.print(f"seeded: {json.dumps(counts)}")
+    _print_accounts()
+    if serve:
+        import uvicorn
+
+        from zhiben.web.app import create_app
+
+        console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+        uvicorn.run(create_app(rt.settings, engine=rt.engine), host=host, port=port, log_level="warning")
+
+
+@demo_app.command("seed")
+def seed_command(
+    ctx: typer.Context,
+    scale: Annotated[str, typer.Option(help="small | province | nation")] = "small",
+    seed: Annotated[int, typer.Option(help="the random seed; the same seed gives the same data")] = 2026,
+    as_of: Annotated[
+        str | None, typer.Option(help="the data set's 'today', YYYY-MM-DD (default: now)")
+    ] = None,
+) -> None:
+    """Seed an empty database with a synthetic data set over the real divisions."""
+    if scale not in load.generate.SCALES:
+        raise typer.BadParameter(f"scale is one of {', '.join(load.generate.SCALES)}", param_hint="--scale")
+    rt = runtime_of(ctx)
+    _prepare(rt)
+    counts = _seed(rt, scale, seed, _as_of(rt, as_of))
+    console.print(json.dumps(counts))
