@@ -84,7 +84,7 @@ def bulk_write(
                     progress(table.name, written)
     else:
         statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 (names from our metadata)
         )
         raw = connection.connection.driver_connection
         assert raw is not None
@@ -190,7 +190,7 @@ def _reset_sequences(session: Session) -> None:
     for table in ("enterprises", "hazards", "hazard_plans", "hazard_supervisions"):
         session.execute(
             text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 (fixed table names)
                 f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             )
         )
