@@ -7,14 +7,14 @@ from datetime import datetime, time
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
 from zhiben.auth.models import User
 from zhiben.cli.runtime import Runtime, console, runtime_of
 from zhiben.db.schema import upgrade
-from zhiben.demo import load
+from zhiben.demo import generate, load
 from zhiben.division import service as divisions
 from zhiben.kit.clock import SHANGHAI
 
@@ -35,7 +35,7 @@ def _seed(rt: Runtime, scale: str, seed: int, as_of: datetime) -> dict[str, int]
         TimeElapsedColumn(),
         console=console,
     ) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(table: str, written: int) -> None:
             if table not in tasks:
@@ -101,8 +101,8 @@ def seed_command(
     ] = None,
 ) -> None:
     """Seed an empty database with a synthetic data set over the real divisions."""
-    if scale not in load.generate.SCALES:
-        raise typer.BadParameter(f"scale is one of {', '.join(load.generate.SCALES)}", param_hint="--scale")
+    if scale not in generate.SCALES:
+        raise typer.BadParameter(f"scale is one of {', '.join(generate.SCALES)}", param_hint="--scale")
     rt = runtime_of(ctx)
     _prepare(rt)
     counts = _seed(rt, scale, seed, _as_of(rt, as_of))

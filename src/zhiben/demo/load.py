@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from zhiben.audit import service as audit
@@ -59,7 +59,7 @@ def _sqlite_value(value: Any) -> Any:
 
 def bulk_write(
     session: Session,
-    table: Table,
+    table: str,
     columns: Sequence[str],
     rows: Iterable[dict[str, Any]],
     progress: Progress | None = None,
@@ -75,16 +75,16 @@ def bulk_write(
         assert raw is not None
         with (
             raw.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
         ):
             for row in iterator:
                 copy.write_row([row[c] for c in columns])
                 written += 1
                 if progress and written % batch == 0:
-                    progress(table.name, written)
+                    progress(table, written)
     else:
         statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 (names from our metadata)
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 (names from our metadata)
         )
         raw = connection.connection.driver_connection
         assert raw is not None
@@ -92,9 +92,9 @@ def bulk_write(
             raw.executemany(statement, [[_sqlite_value(row[c]) for c in columns] for row in chunk])
             written += len(chunk)
             if progress:
-                progress(table.name, written)
+                progress(table, written)
     if progress:
-        progress(table.name, written)
+        progress(table, written)
     return written
 
 
@@ -130,7 +130,7 @@ def seed(
     counts = {
         "enterprises": bulk_write(
             session,
-            Enterprise.__table__,
+            Enterprise.__tablename__,
             enterprise_columns,
             remember(generate.enterprises(plan, counties, seed_value, as_of)),
             progress,
@@ -174,13 +174,13 @@ def _write_hazards(
                 supervisions.append(generated.supervision | {"hazard_id": hazard_id})
             yield row
 
-    written = bulk_write(session, Hazard.__table__, ["id", *hazard_columns], rows(), progress)
+    written = bulk_write(session, Hazard.__tablename__, ["id", *hazard_columns], rows(), progress)
     plan_columns = [c.name for c in RectificationPlan.__table__.columns if c.name != "id"]
     supervision_columns = [c.name for c in Supervision.__table__.columns if c.name != "id"]
-    bulk_write(session, RectificationPlan.__table__, plan_columns, plans, progress)
-    bulk_write(session, Supervision.__table__, supervision_columns, supervisions, progress)
+    bulk_write(session, RectificationPlan.__tablename__, plan_columns, plans, progress)
+    bulk_write(session, Supervision.__tablename__, supervision_columns, supervisions, progress)
     counter_rows = [{"county_code": c, "year": y, "last": n} for (c, y), n in counters.items()]
-    bulk_write(session, HazardCounter.__table__, ["county_code", "year", "last"], counter_rows, progress)
+    bulk_write(session, HazardCounter.__tablename__, ["county_code", "year", "last"], counter_rows, progress)
     return {"hazards": written, "plans": len(plans), "supervisions": len(supervisions)}
 
 
