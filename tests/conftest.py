@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 from tests.builders import Db
 from zhiben.auth.domain import SYSTEM
@@ -50,15 +51,22 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
+    """A schema of its own per test run (so concurrent runs on one server never meet), dropped at the end."""
     if not PG_URL:
         pytest.skip("PostgreSQL tests need ZHIBEN_TEST_DATABASE_URL (set by .ci/run)")
-    engine = make_engine(PG_URL)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+    schema = f"zhiben_test_{os.getpid()}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
     _prepare(engine)
     yield engine
     engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 def _reset_pg(engine: Engine) -> None:

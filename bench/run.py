@@ -1,0 +1,25 @@
+"""`make bench`: run the benchmarks and write their tables to bench/results/."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def main(argv: list[str]) -> None:
+    from bench import registry
+
+    names = argv or ["registry"]
+    RESULTS.mkdir(exist_ok=True)
+    for name in names:
+        if name == "registry":
+            scale = "nation"
+            table = registry.run(scale)
+            (RESULTS / "registry.md").write_text(table)
+            sys.stdout.write(table)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
