@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = 10
     evidence_max_bytes: int = 20 * 1024 * 1024
     escalate_overdue_major: bool = True
+    overdue_job_minutes: int = 10  # the in-process overdue job in `zhiben serve`; 0 turns it off
     default_language: str = "zh-CN"
 
     def resolved_database_url(self) -> str:

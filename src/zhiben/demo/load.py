@@ -83,9 +83,7 @@ def bulk_write(
                 if progress and written % batch == 0:
                     progress(table, written)
     else:
-        statement = (
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 (names from our metadata)
-        )
+        statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608 (names from our metadata)
         raw = connection.connection.driver_connection
         assert raw is not None
         while chunk := list(islice(iterator, batch)):

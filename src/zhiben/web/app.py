@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,6 +33,7 @@ from zhiben.hazard.api import router as hazard_router
 from zhiben.kit.blobs import BlobStore
 from zhiben.kit.clock import Clock, SystemClock
 from zhiben.kit.ratelimit import RateLimiter
+from zhiben.worker.scheduler import every, run_overdue_job
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +117,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         blobs=BlobStore(settings.evidence_dir()),
         login_limiter=RateLimiter(settings.login_attempts_per_minute, 60.0),
     )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        jobs = []
+        if settings.overdue_job_minutes > 0:
+            levels = 1 if settings.escalate_overdue_major else 0
+            job = partial(run_overdue_job, state.session_factory, state.clock, levels)
+            jobs.append(asyncio.create_task(every(settings.overdue_job_minutes * 60, job)))
+        yield
+        for task in jobs:
+            task.cancel()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="zhiben",
         version=__version__,
         description="治本: major accident hazards, monitoring and "

@@ -1,0 +1,35 @@
+"""Scheduled jobs. `zhiben serve` runs them in-process; a cluster runs `zhiben hazards mark-overdue` from cron."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from zhiben.auth.domain import Principal, Role
+from zhiben.db.uow import UnitOfWork
+from zhiben.hazard.service import mark_overdue
+from zhiben.kit.clock import Clock
+
+log = logging.getLogger(__name__)
+SCHEDULER = Principal(user_id=0, username="scheduler", role=Role.admin)
+
+
+def run_overdue_job(factory: sessionmaker[Session], clock: Clock, escalate_levels: int) -> int:
+    with UnitOfWork(factory, clock) as uow:
+        marked = mark_overdue(uow.session, SCHEDULER, escalate_levels)
+    if marked:
+        log.info("overdue job: %d hazards newly overdue", marked)
+    return marked
+
+
+async def every(seconds: float, job: Callable[[], object]) -> None:
+    """Run a blocking job now and then every `seconds`, in a worker thread; a failure is logged, not fatal."""
+    while True:
+        try:
+            await asyncio.to_thread(job)
+        except Exception:
+            log.exception("scheduled job failed")
+        await asyncio.sleep(seconds)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.builders import Db, five_implementations
+from zhiben.audit.service import history
+from zhiben.auth.domain import SYSTEM
+from zhiben.hazard import service
+from zhiben.worker.scheduler import run_overdue_job
+
+
+def test_the_overdue_job_flags_past_deadline_hazards_once_and_audits_as_the_scheduler(db: Db) -> None:
+    hazard_id = db.hazard(db.enterprise("320506"))
+    db.act(service.plan_rectification, SYSTEM, hazard_id, five_implementations(db.clock, days=3))
+    assert run_overdue_job(db.factory, db.clock, 1) == 0
+    db.clock.advance(timedelta(days=3, seconds=1))
+    assert run_overdue_job(db.factory, db.clock, 1) == 1
+    assert run_overdue_job(db.factory, db.clock, 1) == 0
+    with db.uow(write=False) as uow:
+        hazard = service.get_hazard(uow.session, SYSTEM, hazard_id)
+        assert hazard.is_overdue and hazard.escalated_to == "320500"
+        last = history(uow.session, "hazard", str(hazard_id))[-1]
+        assert (last.action, last.actor) == ("hazard.overdue", "admin:scheduler")
