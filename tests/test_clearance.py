@@ -82,3 +82,20 @@ def test_listed_hazards_are_counted_by_listing_level(db: Db) -> None:
     with db.uow(write=False) as uow:
         result = clearance(uow.session, city, "320500", db.clock.now())
     assert result.listed == {"city": 1}
+
+
+def test_a_province_rolls_up_to_its_cities_and_to_the_counties_it_administers_directly(db: Db) -> None:
+    db.hazard(db.enterprise("429004"))  # 仙桃市, a county-level city under Hubei directly
+    db.hazard(db.enterprise("420106"))  # 武昌区 in 武汉市
+    db.hazard(db.enterprise("110105"))  # 朝阳区 in Beijing, whose districts sit under the province
+    with db.uow(write=False) as uow:
+        hubei = clearance(uow.session, SYSTEM, "420000", db.clock.now())
+        beijing = clearance(uow.session, SYSTEM, "110000", db.clock.now())
+        nation = clearance(uow.session, SYSTEM, "", db.clock.now())
+    assert [(c.division_code, c.division_name) for c in hubei.children] == [
+        ("420100", "武汉市"),
+        ("429004", "仙桃市"),
+    ]
+    assert [(c.division_code, c.division_name) for c in beijing.children] == [("110105", "朝阳区")]
+    assert nation.division_code == "" and nation.open_major == 3
+    assert [c.division_name for c in nation.children] == ["北京市", "湖北省"]

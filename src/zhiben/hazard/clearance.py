@@ -78,9 +78,27 @@ def clearance(
     if sector:
         base.append(Hazard.sector == sector)
     major = Hazard.level == HazardLevel.major.value
-    names = _names(session, prefix)
-    result = Clearance(prefix.ljust(6, "0") if prefix else "", names.get(prefix, "全国"))
-    _fill(result, tuple(session.execute(select(*_counts(major)).where(*base)).one()))
+    divisions = _divisions_under(session, prefix)
+    result = Clearance(
+        prefix.ljust(6, "0") if prefix else "", divisions[prefix.ljust(6, "0")][0] if prefix else "全国"
+    )
+    if len(prefix) == 6:
+        _fill(result, tuple(session.execute(select(*_counts(major)).where(*base)).one()))
+    else:
+        # Children are the next level down as the division table has it: a province's cities, and
+        # the counties a province administers directly (Beijing's districts, Hubei's 仙桃市).
+        group = Hazard.province_code if prefix == "" else Hazard.county_code
+        rows = session.execute(select(group, *_counts(major)).where(*base).group_by(group)).all()
+        sums: dict[str, list[int]] = {}
+        for code, *values in rows:
+            totals = sums.setdefault(_child_of(str(code).ljust(6, "0"), prefix, divisions), [0] * len(values))
+            for i, value in enumerate(values):
+                totals[i] += int(value)
+        for code in sorted(sums):
+            row = Clearance(code, divisions.get(code, (code, ""))[0])
+            _fill(row, tuple(sums[code]))
+            result.children.append(row)
+        _fill(result, tuple(sum(column) for column in zip(*sums.values(), strict=True)) if sums else (0,) * 5)
     open_major = [*base, major, Hazard.is_open.is_(True)]
     result.median_age_days = _median_age_days(session, open_major, result.open_major, now)
     listed = session.execute(
@@ -89,19 +107,19 @@ def clearance(
         .group_by(Hazard.listed_level)
     ).all()
     result.listed = {str(level): int(n) for level, n in listed}
-    if len(prefix) < 6:
-        child_column = {0: Hazard.province_code, 2: Hazard.city_code, 4: Hazard.county_code}[len(prefix)]
-        rows = session.execute(
-            select(child_column, *_counts(major)).where(*base).group_by(child_column).order_by(child_column)
-        ).all()
-        for code, *values in rows:
-            child = Clearance(str(code).ljust(6, "0"), names.get(str(code), str(code)))
-            _fill(child, tuple(values))
-            result.children.append(child)
     return result
 
 
-def _names(session: Session, prefix: str) -> dict[str, str]:
-    """Division names keyed by scope prefix, for the division and its direct children."""
-    rows = session.execute(select(Division.code, Division.name).where(Division.code.startswith(prefix))).all()
-    return {division_prefix(code): name for code, name in rows}
+def _child_of(code: str, prefix: str, divisions: dict[str, tuple[str, str]]) -> str:
+    """The direct child of the division `prefix` that contains the division `code`."""
+    if prefix == "" or len(prefix) == 4:
+        return code
+    parent = divisions.get(code, ("", code[:4] + "00"))[1]
+    return parent if parent[2:] != "0000" and parent in divisions else code
+
+
+def _divisions_under(session: Session, prefix: str) -> dict[str, tuple[str, str]]:
+    """code → (name, parent code) for the division and everything under it (the provinces for the nation)."""
+    query = select(Division.code, Division.name, Division.parent_code)
+    query = query.where(Division.code.startswith(prefix)) if prefix else query.where(Division.level == 1)
+    return {code: (name, parent) for code, name, parent in session.execute(query)}
