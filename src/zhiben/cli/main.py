@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer._click.core import Context as ClickContext
+from typer.core import TyperGroup
 
 from zhiben.audit import service as audit
 from zhiben.auth import service as auth
@@ -24,7 +26,20 @@ from zhiben.hazard import service as hazards
 from zhiben.hazard.clearance import clearance as compute_clearance
 from zhiben.kit.pagination import PageRequest
 
+
+class ZhibenGroup(TyperGroup):
+    """Turns a ZhibenError from any command into its message and exit code."""
+
+    def invoke(self, ctx: ClickContext) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ZhibenError as exc:
+            console.print(f"[red]error:[/red] {exc.message('en')}")
+            ctx.exit(exit_code_for(exc))
+
+
 app = typer.Typer(
+    cls=ZhibenGroup,
     help="治本 zhiben: major accident hazards, monitoring and enforcement.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -269,8 +284,4 @@ def divisions_search(ctx: typer.Context, text: str) -> None:
 
 
 def main() -> None:
-    try:
-        app()
-    except ZhibenError as exc:
-        console.print(f"[red]error:[/red] {exc.message('en')}")
-        raise SystemExit(exit_code_for(exc)) from None
+    app()
