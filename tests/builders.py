@@ -100,7 +100,7 @@ class Db:
             )
             uow.session.add(user)
             uow.session.flush()
-            return principal_of(user)
+            return principal_of(user, as_of=self.clock.now().date())
 
     def contract(self, provider_org: str, enterprise_id: int) -> None:
         now = self.clock.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -70,6 +71,7 @@ class Principal:
     provider_org: str | None = None  # service providers: their organisation, joined to contracts
     sectors: frozenset[str] = field(default_factory=frozenset)  # departments: the sectors they handle
     language: str = "zh-CN"
+    as_of: date | None = None  # the day the principal acts on: service contracts must be in force then
 
     @property
     def prefix(self) -> str:

@@ -54,5 +54,10 @@ def scope_condition(principal: Principal, cols: ScopedColumns) -> ColumnElement[
             contracted = select(ServiceContract.enterprise_id).where(
                 ServiceContract.provider_org == principal.provider_org
             )
+            if principal.as_of is not None:
+                contracted = contracted.where(
+                    ServiceContract.valid_from <= principal.as_of,
+                    ServiceContract.valid_until >= principal.as_of,
+                )
             return cols.enterprise_id.in_(contracted)
     return false()

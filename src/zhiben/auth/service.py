@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import jwt
@@ -15,6 +15,7 @@ from zhiben.auth.domain import Principal, Role, division_prefix
 from zhiben.auth.models import ServiceContract, User
 from zhiben.db.uow import session_clock
 from zhiben.errors import AuthenticationError, DuplicateError, InvalidInputError, PermissionDeniedError
+from zhiben.kit.clock import SHANGHAI
 
 TOKEN_ALGORITHM = "HS256"
 MIN_PASSWORD_LENGTH = 8
@@ -29,7 +30,7 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def principal_of(user: User) -> Principal:
+def principal_of(user: User, as_of: date | None = None) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -39,6 +40,7 @@ def principal_of(user: User) -> Principal:
         provider_org=user.provider_org,
         sectors=frozenset(s for s in user.sectors.split(",") if s),
         language=user.language,
+        as_of=as_of,
     )
 
 
@@ -140,7 +142,12 @@ def issue_token(user: User, secret: str, now: datetime, ttl: timedelta) -> str:
 
 def principal_from_token(session: Session, token: str, secret: str, now: datetime) -> Principal:
     try:
-        claims = jwt.decode(token, secret, algorithms=[TOKEN_ALGORITHM], options={"verify_exp": False})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[TOKEN_ALGORITHM],
+            options={"verify_exp": False, "verify_iat": False, "verify_nbf": False},
+        )
     except jwt.PyJWTError as exc:
         raise AuthenticationError() from exc
     if int(claims.get("exp", 0)) <= now.timestamp():
@@ -148,7 +155,7 @@ def principal_from_token(session: Session, token: str, secret: str, now: datetim
     user = session.get(User, int(claims["sub"]))
     if user is None or not user.is_active:
         raise AuthenticationError()
-    return principal_of(user)
+    return principal_of(user, as_of=now.astimezone(SHANGHAI).date())
 
 
 def add_contract(

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine, select
 
 from zhiben.auth.domain import Principal, Role
@@ -19,7 +20,7 @@ from zhiben.db.engine import make_engine, make_session_factory
 from zhiben.db.schema import current_revision, head_revision
 from zhiben.db.uow import UnitOfWork
 from zhiben.errors import ZhibenError
-from zhiben.kit.clock import Clock, SystemClock
+from zhiben.kit.clock import SHANGHAI, Clock, SystemClock
 
 console = Console(stderr=True)
 
@@ -44,7 +45,7 @@ class Runtime:
             user = uow.session.scalars(select(User).where(User.username == self.acting_as)).first()
             if user is None:
                 raise fail(f"no such user: {self.acting_as}", EXIT_NOT_FOUND)
-            return principal_of(user)
+            return principal_of(user, as_of=self.clock.now().astimezone(SHANGHAI).date())
 
     def require_migrated(self) -> None:
         if current_revision(self.engine) != head_revision(self.engine):
@@ -72,6 +73,17 @@ def fail(message: str, code: int = EXIT_OTHER) -> typer.Exit:
 def exit_code_for(error: ZhibenError) -> int:
     return {422: EXIT_INPUT, 404: EXIT_NOT_FOUND, 409: EXIT_CONFLICT, 403: EXIT_DENIED}.get(
         error.status, EXIT_OTHER
+    )
+
+
+def progress_bar(label: str) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 
