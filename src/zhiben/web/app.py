@@ -33,6 +33,7 @@ from zhiben.hazard.api import router as hazard_router
 from zhiben.kit.blobs import BlobStore
 from zhiben.kit.clock import Clock, SystemClock
 from zhiben.kit.ratelimit import RateLimiter
+from zhiben.web.messages import validation_message
 from zhiben.worker.scheduler import every, run_overdue_job
 
 log = logging.getLogger(__name__)
@@ -81,16 +82,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        language = _language(request)
         fields = [
             {
                 "field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
                 "reason": e["type"],
-                "message": e["msg"],
+                "message": validation_message(e, language),
             }
             for e in exc.errors()
         ]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:3])
-        language = _language(request)
         message = VALIDATION_MESSAGE["en" if language == "en" else "zh-CN"].format(summary=summary)
         return _error(request, 422, "invalid_input", message, {"fields": fields})
 
