@@ -99,3 +99,20 @@ def test_a_province_rolls_up_to_its_cities_and_to_the_counties_it_administers_di
     assert [(c.division_code, c.division_name) for c in beijing.children] == [("110105", "朝阳区")]
     assert nation.division_code == "" and nation.open_major == 3
     assert [c.division_name for c in nation.children] == ["北京市", "湖北省"]
+
+
+def test_a_higher_level_takes_over_a_listing_and_a_lower_one_cannot(db: Db) -> None:
+    import pytest
+
+    from zhiben.errors import ConflictError
+
+    hazard = db.hazard(db.enterprise("320506"))
+    county = db.user(Role.regulator, division="320506")
+    province = db.user(Role.regulator, division="320000")
+    db.act(service.list_for_supervision, county, hazard, db.clock.now() + timedelta(days=60))
+    db.act(service.list_for_supervision, province, hazard, db.clock.now() + timedelta(days=30))
+    with pytest.raises(ConflictError):
+        db.act(service.list_for_supervision, county, hazard, db.clock.now() + timedelta(days=60))
+    with db.uow(write=False) as uow:
+        result = clearance(uow.session, province, "320000", db.clock.now())
+    assert result.listed == {"province": 1}

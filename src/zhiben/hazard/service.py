@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from zhiben.audit import service as audit
-from zhiben.auth.domain import Principal, Role
+from zhiben.auth.domain import Level, Principal, Role
 from zhiben.db.uow import session_clock
 from zhiben.enterprise import service as enterprises
 from zhiben.errors import (
@@ -37,6 +37,7 @@ from zhiben.hazard.domain import (
     check_citation,
     check_plan,
     escalated,
+    level_rank,
     listing_level,
     next_state,
 )
@@ -333,7 +334,12 @@ def list_for_supervision(
     current = repository.active_supervision(session, hazard.id)
     level = listing_level(actor)
     if current is not None:
-        raise ConflictError(reason=f"already listed at {current.level} level by {current.authority_division}")
+        # A higher level may take over the listing (提级督办); the same or a lower level may not.
+        if level_rank(level) <= level_rank(Level(current.level)):
+            raise ConflictError(
+                reason=f"already listed at {current.level} level by {current.authority_division}"
+            )
+        current.lifted_at = now
     before = snapshot(hazard)
     supervision = Supervision(
         hazard_id=hazard.id,
