@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint types imports pytest bench clean
+.PHONY: demo test lint types imports pytest bench clean docs
 
 $(BIN)/zhiben: pyproject.toml
 	$(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q --upgrade pip && $(BIN)/pip install -q -e . && touch $@
@@ -35,3 +35,6 @@ bench: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+docs: $(BIN)/zhiben
+	$(BIN)/python tools/gen_api_doc.py
