@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from zhiben.auth.domain import SYSTEM, Principal, Role
-from zhiben.db.engine import make_engine, make_session_factory
+from zhiben.db.engine import make_engine, make_session_factory, vacuum_analyze
 from zhiben.db.schema import upgrade
 from zhiben.db.uow import UnitOfWork
 from zhiben.demo.load import seed
@@ -25,6 +27,7 @@ from zhiben.kit.pagination import PageRequest
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/zhiben_bench"
 AS_OF = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
+SEED_RECORD = Path(__file__).parent / "results" / "registry-seed.json"
 PROVINCES = ["32", "44", "33", "37", "41", "51", "14", "65"]
 
 
@@ -47,19 +50,34 @@ def _timed(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
 
 
-def run(scale: str = "nation", runs: int = 40) -> str:
-    url = os.environ.get("ZHIBEN_BENCH_DATABASE_URL", DEFAULT_URL)
+def _seed_fresh(url: str, scale: str) -> dict[str, object]:
     _recreate(url)
     engine = make_engine(url)
-    clock = FrozenClock(AS_OF)
     factory = make_session_factory(engine)
+    clock = FrozenClock(AS_OF)
     upgrade(engine)
     with UnitOfWork(factory, clock) as uow:
         load_divisions(uow.session, SYSTEM)
     start = time.perf_counter()
     with UnitOfWork(factory, clock) as uow:
-        counts = seed(uow.session, SYSTEM, scale, 2026, AS_OF)
-    seed_s = time.perf_counter() - start
+        counts: dict[str, object] = dict(seed(uow.session, SYSTEM, scale, 2026, AS_OF))
+    vacuum_analyze(engine)
+    counts["seed_s"] = round(time.perf_counter() - start, 1)
+    engine.dispose()
+    SEED_RECORD.write_text(json.dumps(counts))
+    return counts
+
+
+def run(scale: str = "nation", runs: int = 40, reuse: bool = False) -> str:
+    """With reuse, time the queries on the database a previous run seeded (its seeding time is kept on disk)."""
+    url = os.environ.get("ZHIBEN_BENCH_DATABASE_URL", DEFAULT_URL)
+    counts = (
+        json.loads(SEED_RECORD.read_text()) if reuse and SEED_RECORD.exists() else _seed_fresh(url, scale)
+    )
+    seed_s = float(counts["seed_s"])
+    engine = make_engine(url)
+    clock = FrozenClock(AS_OF)
+    factory = make_session_factory(engine)
     with engine.connect() as connection:
         size = connection.execute(
             text("SELECT pg_size_pretty(pg_database_size(current_database()))")
@@ -111,7 +129,10 @@ def run(scale: str = "nation", runs: int = 40) -> str:
         "|---|---:|---:|",
         *[f"| {name} | {p50:.1f} | {p95:.1f} |" for name, p50, p95 in rows],
         "",
-        "Indexes that carry these: `hazards(province_code, level, state)`, `(city_code, level, state)`, "
-        "`(county_code, level, state)`; scope is an equality on the province/city/county column, not a LIKE.",
+        "What carries these (migration 0002): the ledger uses `hazards(province_code, state, reported_at)` (and the "
+        "same per city and county) or the partial indexes `WHERE is_open` / `WHERE is_overdue`; clearance reads only "
+        "the covering partial index `ix_hazards_clearance ... WHERE level = 'major'` (an index-only scan after "
+        "`VACUUM ANALYZE`); scope is an equality on the province/city/county columns, never a LIKE; a province's "
+        "children come from one GROUP BY county, summed in Python. No partitioning or materialised view was needed.",
     ]
     return "\n".join(lines) + "\n"

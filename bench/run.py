@@ -11,12 +11,13 @@ RESULTS = Path(__file__).parent / "results"
 def main(argv: list[str]) -> None:
     from bench import registry
 
-    names = argv or ["registry"]
+    reuse = "--reuse" in argv
+    names = [a for a in argv if not a.startswith("--")] or ["registry"]
     RESULTS.mkdir(exist_ok=True)
     for name in names:
         if name == "registry":
             scale = "nation"
-            table = registry.run(scale)
+            table = registry.run(scale, reuse=reuse)
             (RESULTS / "registry.md").write_text(table)
             sys.stdout.write(table)
 

@@ -30,8 +30,13 @@ class ScopedColumns:
 def division_condition(prefix: str, cols: ScopedColumns) -> ColumnElement[bool]:
     if prefix == "":
         return true()
-    column = {2: cols.province_code, 4: cols.city_code, 6: cols.county_code}[len(prefix)]
-    return column == prefix
+    # Every enclosing level is named too, so one index led by (province, city, county) serves all three.
+    conditions = [cols.province_code == prefix[:2]]
+    if len(prefix) >= 4:
+        conditions.append(cols.city_code == prefix[:4])
+    if len(prefix) == 6:
+        conditions.append(cols.county_code == prefix)
+    return and_(*conditions)
 
 
 def scope_condition(principal: Principal, cols: ScopedColumns) -> ColumnElement[bool]:

@@ -46,3 +46,13 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def vacuum_analyze(engine: Engine) -> None:
+    """Refresh planner statistics after a bulk load (and, on PostgreSQL, the visibility map for index-only scans)."""
+    if is_sqlite(engine):
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")

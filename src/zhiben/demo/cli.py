@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from zhiben.auth.models import User
 from zhiben.cli.runtime import Runtime, console, runtime_of
+from zhiben.db.engine import vacuum_analyze
 from zhiben.db.schema import upgrade
 from zhiben.demo import generate, load
 from zhiben.division import service as divisions
@@ -46,6 +47,7 @@ def _seed(rt: Runtime, scale: str, seed: int, as_of: datetime) -> dict[str, int]
             counts = load.seed(uow.session, rt.principal(), scale, seed, as_of, progress)
             if not uow.session.scalar(select(func.count()).select_from(User)):
                 load.create_accounts(uow.session, rt.principal(), as_of)
+        vacuum_analyze(rt.engine)
     return counts
 
 

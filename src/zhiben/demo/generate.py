@@ -19,7 +19,8 @@ from zhiben.demo.names import GIVEN, HAZARD_TEXTS, SECTOR_WORDS, SUFFIXES, SURNA
 from zhiben.kit import uscc
 from zhiben.kit.clock import SHANGHAI
 
-SCALES = {"small": (3_000, 4.0), "province": (50_000, 4.0), "nation": (1_000_000, 5.0)}
+# enterprises, and the mean of the exponential draw per enterprise (its floor averages about 0.5 less)
+SCALES = {"small": (3_000, 4.0), "province": (50_000, 4.0), "nation": (1_000_000, 5.6)}
 SMALL_PROVINCE = "32"  # the province that the small and province scales centre on (Jiangsu)
 
 SECTOR_WEIGHTS = {

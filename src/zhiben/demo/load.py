@@ -192,7 +192,6 @@ def _reset_sequences(session: Session) -> None:
                 f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
             )
         )
-    session.execute(text("ANALYZE"))
 
 
 def create_accounts(session: Session, actor: Principal, now: datetime) -> list[DemoAccount]:

@@ -4,11 +4,10 @@ from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
-from pydantic import AwareDatetime
 from sqlalchemy.orm import Session
 
 from zhiben.audit import service as audit
-from zhiben.auth.api import Ctx, IfMatch
+from zhiben.auth.api import MAX_ID, Ctx, IfMatch, ObjectId
 from zhiben.errors import InvalidInputError, NotFoundError
 from zhiben.hazard import repository, service
 from zhiben.hazard.clearance import clearance
@@ -27,6 +26,7 @@ from zhiben.hazard.schemas import (
     HazardRead,
     HazardUpdate,
     HistoryEntry,
+    Instant,
     OpinionIn,
     PlanIn,
     PlanRead,
@@ -82,9 +82,9 @@ def list_hazards(
     state: Annotated[StateParam | None, Query()] = None,
     listed: Annotated[bool | None, Query()] = None,
     listed_level: Annotated[Literal["county", "city", "province", "national"] | None, Query()] = None,
-    enterprise_id: Annotated[int | None, Query(ge=1)] = None,
-    reported_from: Annotated[AwareDatetime | None, Query()] = None,
-    reported_to: Annotated[AwareDatetime | None, Query()] = None,
+    enterprise_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    reported_from: Annotated[Instant | None, Query()] = None,
+    reported_to: Annotated[Instant | None, Query()] = None,
     sort: Annotated[
         Literal["reported_at", "-reported_at", "deadline_at", "-deadline_at", "number", "-number"], Query()
     ] = "-reported_at",
@@ -130,14 +130,14 @@ def report_hazard(ctx: Ctx, body: HazardCreate, response: Response) -> HazardDet
 
 
 @router.get("/hazards/{hazard_id}", response_model=HazardDetail)
-def get_hazard(ctx: Ctx, hazard_id: int, response: Response) -> HazardDetail:
+def get_hazard(ctx: Ctx, hazard_id: ObjectId, response: Response) -> HazardDetail:
     with ctx.read() as session:
         return _detail(ctx, session, service.get_hazard(session, ctx.principal, hazard_id), response)
 
 
 @router.patch("/hazards/{hazard_id}", response_model=HazardDetail)
 def update_hazard(
-    ctx: Ctx, hazard_id: int, body: HazardUpdate, version: IfMatch, response: Response
+    ctx: Ctx, hazard_id: ObjectId, body: HazardUpdate, version: IfMatch, response: Response
 ) -> HazardDetail:
     if version is None:
         raise InvalidInputError("If-Match", "required", "send If-Match with the version you last read")
@@ -147,7 +147,7 @@ def update_hazard(
 
 
 @router.get("/hazards/{hazard_id}/history", response_model=list[HistoryEntry])
-def hazard_history(ctx: Ctx, hazard_id: int) -> list[HistoryEntry]:
+def hazard_history(ctx: Ctx, hazard_id: ObjectId) -> list[HistoryEntry]:
     with ctx.read() as session:
         service.get_hazard(session, ctx.principal, hazard_id)
         return [
@@ -158,7 +158,7 @@ def hazard_history(ctx: Ctx, hazard_id: int) -> list[HistoryEntry]:
 
 @router.post("/hazards/{hazard_id}/determine", response_model=HazardDetail)
 def determine(
-    ctx: Ctx, hazard_id: int, body: DetermineIn, version: IfMatch, response: Response
+    ctx: Ctx, hazard_id: ObjectId, body: DetermineIn, version: IfMatch, response: Response
 ) -> HazardDetail:
     citation = body.citation.model_dump() if body.citation else None
     with ctx.write() as session:
@@ -167,21 +167,21 @@ def determine(
 
 
 @router.post("/hazards/{hazard_id}/reject", response_model=HazardDetail)
-def reject(ctx: Ctx, hazard_id: int, body: ReasonIn, version: IfMatch, response: Response) -> HazardDetail:
+def reject(ctx: Ctx, hazard_id: ObjectId, body: ReasonIn, version: IfMatch, response: Response) -> HazardDetail:
     with ctx.write() as session:
         hazard = service.reject_hazard(session, ctx.principal, hazard_id, body.reason, version)
         return _detail(ctx, session, hazard, response)
 
 
 @router.post("/hazards/{hazard_id}/plan", response_model=HazardDetail)
-def plan(ctx: Ctx, hazard_id: int, body: PlanIn, version: IfMatch, response: Response) -> HazardDetail:
+def plan(ctx: Ctx, hazard_id: ObjectId, body: PlanIn, version: IfMatch, response: Response) -> HazardDetail:
     with ctx.write() as session:
         hazard = service.plan_rectification(session, ctx.principal, hazard_id, body.plan(), version)
         return _detail(ctx, session, hazard, response)
 
 
 @router.post("/hazards/{hazard_id}/start", response_model=HazardDetail)
-def start(ctx: Ctx, hazard_id: int, version: IfMatch, response: Response) -> HazardDetail:
+def start(ctx: Ctx, hazard_id: ObjectId, version: IfMatch, response: Response) -> HazardDetail:
     with ctx.write() as session:
         hazard = service.start_rectification(session, ctx.principal, hazard_id, version)
         return _detail(ctx, session, hazard, response)
@@ -189,7 +189,7 @@ def start(ctx: Ctx, hazard_id: int, version: IfMatch, response: Response) -> Haz
 
 @router.post("/hazards/{hazard_id}/complete", response_model=HazardDetail)
 def complete(
-    ctx: Ctx, hazard_id: int, body: AcceptanceIn, version: IfMatch, response: Response
+    ctx: Ctx, hazard_id: ObjectId, body: AcceptanceIn, version: IfMatch, response: Response
 ) -> HazardDetail:
     with ctx.write() as session:
         hazard = service.complete_rectification(
@@ -199,7 +199,7 @@ def complete(
 
 
 @router.post("/hazards/{hazard_id}/verify", response_model=HazardDetail)
-def verify(ctx: Ctx, hazard_id: int, body: OpinionIn, version: IfMatch, response: Response) -> HazardDetail:
+def verify(ctx: Ctx, hazard_id: ObjectId, body: OpinionIn, version: IfMatch, response: Response) -> HazardDetail:
     with ctx.write() as session:
         hazard = service.verify_hazard(session, ctx.principal, hazard_id, body.opinion, version)
         return _detail(ctx, session, hazard, response)
@@ -207,7 +207,7 @@ def verify(ctx: Ctx, hazard_id: int, body: OpinionIn, version: IfMatch, response
 
 @router.post("/hazards/{hazard_id}/fail-verification", response_model=HazardDetail)
 def fail_verification(
-    ctx: Ctx, hazard_id: int, body: ReasonIn, version: IfMatch, response: Response
+    ctx: Ctx, hazard_id: ObjectId, body: ReasonIn, version: IfMatch, response: Response
 ) -> HazardDetail:
     with ctx.write() as session:
         hazard = service.fail_verification(session, ctx.principal, hazard_id, body.reason, version)
@@ -215,7 +215,7 @@ def fail_verification(
 
 
 @router.post("/hazards/{hazard_id}/close", response_model=HazardDetail)
-def close_out(ctx: Ctx, hazard_id: int, version: IfMatch, response: Response) -> HazardDetail:
+def close_out(ctx: Ctx, hazard_id: ObjectId, version: IfMatch, response: Response) -> HazardDetail:
     """Close-out (销号)."""
     with ctx.write() as session:
         hazard = service.close_out_hazard(session, ctx.principal, hazard_id, version)
@@ -223,7 +223,7 @@ def close_out(ctx: Ctx, hazard_id: int, version: IfMatch, response: Response) ->
 
 
 @router.post("/hazards/{hazard_id}/supervision", response_model=SupervisionRead, status_code=201)
-def list_for_supervision(ctx: Ctx, hazard_id: int, body: SupervisionIn) -> SupervisionRead:
+def list_for_supervision(ctx: Ctx, hazard_id: ObjectId, body: SupervisionIn) -> SupervisionRead:
     """Listed supervision (挂牌督办) at the caller's level."""
     with ctx.write() as session:
         supervision = service.list_for_supervision(
@@ -233,7 +233,7 @@ def list_for_supervision(ctx: Ctx, hazard_id: int, body: SupervisionIn) -> Super
 
 
 @router.post("/hazards/{hazard_id}/extensions", response_model=ExtensionRead, status_code=201)
-def request_extension(ctx: Ctx, hazard_id: int, body: ExtensionIn) -> ExtensionRead:
+def request_extension(ctx: Ctx, hazard_id: ObjectId, body: ExtensionIn) -> ExtensionRead:
     with ctx.write() as session:
         extension = service.request_extension(
             session, ctx.principal, hazard_id, body.new_deadline_at, body.reason
@@ -242,7 +242,7 @@ def request_extension(ctx: Ctx, hazard_id: int, body: ExtensionIn) -> ExtensionR
 
 
 @router.post("/hazards/{hazard_id}/extensions/{extension_id}/decision", response_model=ExtensionRead)
-def decide_extension(ctx: Ctx, hazard_id: int, extension_id: int, body: DecisionIn) -> ExtensionRead:
+def decide_extension(ctx: Ctx, hazard_id: ObjectId, extension_id: ObjectId, body: DecisionIn) -> ExtensionRead:
     with ctx.write() as session:
         extension = service.decide_extension(session, ctx.principal, hazard_id, extension_id, body.approve)
         return ExtensionRead.model_validate(extension)
@@ -251,7 +251,7 @@ def decide_extension(ctx: Ctx, hazard_id: int, extension_id: int, body: Decision
 @router.post("/hazards/{hazard_id}/evidence", response_model=EvidenceRead, status_code=201)
 async def attach_evidence(
     ctx: Ctx,
-    hazard_id: int,
+    hazard_id: ObjectId,
     file: Annotated[UploadFile, File()],
     phase: Annotated[Literal["before", "after", "other"], Form()] = "other",
 ) -> EvidenceRead:
@@ -265,7 +265,7 @@ async def attach_evidence(
 
 
 @router.get("/hazards/{hazard_id}/evidence/{evidence_id}")
-def download_evidence(ctx: Ctx, hazard_id: int, evidence_id: int) -> Response:
+def download_evidence(ctx: Ctx, hazard_id: ObjectId, evidence_id: ObjectId) -> Response:
     with ctx.read() as session:
         service.get_hazard(session, ctx.principal, hazard_id)
         item = next((e for e in repository.evidence(session, hazard_id) if e.id == evidence_id), None)

@@ -40,16 +40,15 @@ class Clearance:
     children: list[Clearance] = field(default_factory=list)
 
 
-def _counts(major: ColumnElement[bool]) -> list[ColumnElement[int]]:
+def _counts() -> list[ColumnElement[int]]:
+    """Open, overdue, closed on time, closed late, closed; over rows already limited to major hazards."""
     is_closed = Hazard.state == HazardState.closed.value
-    on_time = and_(is_closed, Hazard.closed_at <= Hazard.deadline_at)
-    late = and_(is_closed, Hazard.closed_at > Hazard.deadline_at)
     return [
-        func.count(case((and_(major, Hazard.is_open.is_(True)), 1))),
-        func.count(case((and_(major, Hazard.is_overdue.is_(True)), 1))),
-        func.count(case((and_(major, on_time), 1))),
-        func.count(case((and_(major, late), 1))),
-        func.count(case((and_(major, is_closed), 1))),
+        func.count(case((Hazard.is_open.is_(True), 1))),
+        func.count(case((Hazard.is_overdue.is_(True), 1))),
+        func.count(case((and_(is_closed, Hazard.closed_at <= Hazard.deadline_at), 1))),
+        func.count(case((and_(is_closed, Hazard.closed_at > Hazard.deadline_at), 1))),
+        func.count(case((is_closed, 1))),
     ]
 
 
@@ -78,17 +77,18 @@ def clearance(
     if sector:
         base.append(Hazard.sector == sector)
     major = Hazard.level == HazardLevel.major.value
+    base.append(major)
     divisions = _divisions_under(session, prefix)
     result = Clearance(
         prefix.ljust(6, "0") if prefix else "", divisions[prefix.ljust(6, "0")][0] if prefix else "全国"
     )
     if len(prefix) == 6:
-        _fill(result, tuple(session.execute(select(*_counts(major)).where(*base)).one()))
+        _fill(result, tuple(session.execute(select(*_counts()).where(*base)).one()))
     else:
         # Children are the next level down as the division table has it: a province's cities, and
         # the counties a province administers directly (Beijing's districts, Hubei's 仙桃市).
         group = Hazard.province_code if prefix == "" else Hazard.county_code
-        rows = session.execute(select(group, *_counts(major)).where(*base).group_by(group)).all()
+        rows = session.execute(select(group, *_counts()).where(*base).group_by(group)).all()
         sums: dict[str, list[int]] = {}
         for code, *values in rows:
             totals = sums.setdefault(_child_of(str(code).ljust(6, "0"), prefix, divisions), [0] * len(values))
@@ -99,7 +99,7 @@ def clearance(
             _fill(row, tuple(sums[code]))
             result.children.append(row)
         _fill(result, tuple(sum(column) for column in zip(*sums.values(), strict=True)) if sums else (0,) * 5)
-    open_major = [*base, major, Hazard.is_open.is_(True)]
+    open_major = [*base, Hazard.is_open.is_(True)]
     result.median_age_days = _median_age_days(session, open_major, result.open_major, now)
     listed = session.execute(
         select(Hazard.listed_level, func.count())

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhiben.db.base import Base, UtcDateTime
@@ -13,9 +13,42 @@ from zhiben.db.base import Base, UtcDateTime
 class Hazard(Base):
     __tablename__ = "hazards"
     __table_args__ = (
-        Index("ix_hazards_province_state", "province_code", "level", "state"),
-        Index("ix_hazards_city_state", "city_code", "level", "state"),
-        Index("ix_hazards_county_state", "county_code", "level", "state"),
+        # The ledger: a division and a state, newest first (one index per level, so each is a prefix).
+        Index("ix_hazards_province_state", "province_code", "state", "reported_at"),
+        Index("ix_hazards_city_state", "city_code", "state", "reported_at"),
+        Index("ix_hazards_county_state", "county_code", "state", "reported_at"),
+        # The ledger's "open" and "overdue" views are small slices: partial indexes.
+        Index(
+            "ix_hazards_open",
+            "province_code",
+            "reported_at",
+            postgresql_where=text("is_open"),
+            sqlite_where=text("is_open"),
+        ),
+        Index(
+            "ix_hazards_overdue",
+            "province_code",
+            "reported_at",
+            postgresql_where=text("is_overdue"),
+            sqlite_where=text("is_overdue"),
+        ),
+        # Dynamic clearance reads major hazards only, from this covering partial index alone.
+        Index(
+            "ix_hazards_clearance",
+            "province_code",
+            "city_code",
+            "county_code",
+            "is_open",
+            "is_overdue",
+            "state",
+            "closed_at",
+            "deadline_at",
+            "listed_level",
+            "reported_at",
+            "sector",
+            postgresql_where=text("level = 'major'"),
+            sqlite_where=text("level = 'major'"),
+        ),
         Index("ix_hazards_enterprise", "enterprise_id"),
         Index("ix_hazards_deadline_open", "is_open", "deadline_at"),
     )

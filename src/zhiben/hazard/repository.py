@@ -77,9 +77,9 @@ def _filtered(principal: Principal, flt: HazardFilter) -> Select[Hazard]:
     if flt.level:
         query = query.where(Hazard.level == flt.level)
     if flt.state == "open":
-        query = query.where(Hazard.is_open.is_(True))
+        query = query.where(Hazard.is_open)
     elif flt.state == "overdue":
-        query = query.where(Hazard.is_overdue.is_(True))
+        query = query.where(Hazard.is_overdue)
     elif flt.state:
         query = query.where(Hazard.state == flt.state)
     if flt.is_listed is not None:

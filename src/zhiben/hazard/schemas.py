@@ -1,12 +1,26 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from zhiben.auth.api import MAX_ID
 from zhiben.hazard.domain import HazardLevel, Plan, Source
+
+
+def _storable(value: datetime) -> datetime:
+    """Times are stored in UTC: 0001-01-01T00:00+08:00, say, has no UTC equivalent."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_storable)]
+"""A timezone-aware time that has a UTC equivalent, as every time the API takes must be."""
 
 
 class Citation(BaseModel):
@@ -17,10 +31,10 @@ class Citation(BaseModel):
 
 
 class HazardCreate(BaseModel):
-    enterprise_id: int = Field(ge=1)
+    enterprise_id: int = Field(ge=1, le=MAX_ID)
     description: str = Field(min_length=1, max_length=4000)
     source: Source
-    found_at: AwareDatetime
+    found_at: Instant
     location: str = Field("", max_length=300)
     level: HazardLevel | None = None
     citation: Citation | None = None
@@ -59,7 +73,7 @@ class PlanIn(BaseModel):
     responsible_person: str = Field(min_length=1, max_length=60)
     measures: str = Field(min_length=1, max_length=4000)
     funds_yuan: Decimal | None = Field(None, ge=0, le=Decimal("1e12"), max_digits=16, decimal_places=2)
-    deadline_at: AwareDatetime
+    deadline_at: Instant
     contingency: str = Field("", max_length=4000)
 
     def plan(self) -> Plan:
@@ -69,12 +83,12 @@ class PlanIn(BaseModel):
 
 
 class SupervisionIn(BaseModel):
-    deadline_at: AwareDatetime
+    deadline_at: Instant
     document_number: str = Field("", max_length=80)
 
 
 class ExtensionIn(BaseModel):
-    new_deadline_at: AwareDatetime
+    new_deadline_at: Instant
     reason: str = Field(min_length=1, max_length=2000)
 
 
