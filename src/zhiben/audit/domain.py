@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from zhiben.kit.hashing import canonical_json, sha256_hex
@@ -29,7 +29,8 @@ class EntryFacts:
 def entry_hash(facts: EntryFacts) -> str:
     body = {
         "seq": facts.seq,
-        "at": facts.at.isoformat(timespec="microseconds"),
+        # The instant in UTC, as stored: a clock in another zone must not change the hash on read-back.
+        "at": facts.at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor": facts.actor,
         "action": facts.action,
         "object_type": facts.object_type,
@@ -61,6 +62,9 @@ def find_break(entries: Iterable[tuple[EntryFacts, str]], head_seq: int, head_ha
         if entry_hash(facts) != stored:
             return ChainBreak(facts.seq, "its content no longer matches its hash (edited)")
         expected_seq, prev = facts.seq + 1, stored
-    if expected_seq - 1 != head_seq or prev != head_hash:
-        return ChainBreak(expected_seq, f"the chain ends at {expected_seq - 1} but the head says {head_seq}")
+    last = expected_seq - 1
+    if last != head_seq:  # short of the head: the first missing entry; past it: the first extra one
+        return ChainBreak(min(last, head_seq) + 1, f"the chain ends at {last} but the head says {head_seq}")
+    if prev != head_hash:
+        return ChainBreak(last, "its hash does not match the head's (the last entry was rewritten)")
     return None

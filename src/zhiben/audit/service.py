@@ -69,7 +69,13 @@ def _facts(entry: AuditEntry) -> EntryFacts:
 def verify_chain(
     session: Session, progress: Callable[[int], None] | None = None, batch: int = 5000
 ) -> tuple[int, ChainBreak | None]:
-    """Recompute the whole chain. Returns (entries checked, first break or None)."""
+    """Recompute the whole chain. Returns (entries checked, first break or None).
+
+    The head and every batch are read in one snapshot, so entries appended meanwhile are neither walked
+    nor mistaken for tampering: SQLite's read transaction is one snapshot already; PostgreSQL's default
+    (READ COMMITTED) takes a new one per statement, so a fresh session is switched to REPEATABLE READ."""
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     head = session.get(AuditHead, HEAD_ID)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     count = 0
