@@ -235,6 +235,8 @@ def _lifecycle(rng: random.Random, major: bool, reported: datetime, as_of: datet
         out.update(
             closed_at=closed, rectified_at=closed - timedelta(days=2), verified_at=closed - timedelta(days=1)
         )
+    elif state == "reopened":
+        out["reopened_at"] = min(as_of - timedelta(hours=1), determined + timedelta(days=rng.randint(5, 40)))
     elif state in ("rectified", "verified"):
         out["rectified_at"] = min(as_of - timedelta(hours=2), determined + timedelta(days=rng.randint(1, 30)))
         if state == "verified":
@@ -319,6 +321,7 @@ def _hazard(
         "rectified_at": life.get("rectified_at"),
         "verified_at": life.get("verified_at"),
         "closed_at": life.get("closed_at"),
+        "reopened_at": life.get("reopened_at"),
         "version": 1,
     }
     if state == "determined":

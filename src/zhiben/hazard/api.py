@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from zhiben.audit import service as audit
 from zhiben.auth.api import MAX_ID, Ctx, IfMatch, ObjectId
+from zhiben.auth.domain import division_prefix
+from zhiben.division import service as divisions
 from zhiben.errors import InvalidInputError, NotFoundError
 from zhiben.hazard import repository, service
 from zhiben.hazard.clearance import clearance
@@ -257,9 +259,10 @@ async def attach_evidence(
 ) -> EvidenceRead:
     limit = ctx.state.settings.evidence_max_bytes
     data = await file.read(limit + 1)
+    filename = "".join(ch for ch in file.filename or "" if ch.isprintable())  # no NUL or control characters
     with ctx.write() as session:
         evidence = service.attach_evidence(
-            session, ctx.principal, hazard_id, data, phase, file.filename or "", ctx.state.blobs, limit
+            session, ctx.principal, hazard_id, data, phase, filename, ctx.state.blobs, limit
         )
         return EvidenceRead.model_validate(evidence)
 
@@ -285,5 +288,7 @@ def get_clearance(
     """Dynamic clearance (动态清零) for a division and its direct children."""
     code = division.ljust(6, "0") if division else (ctx.principal.division_code or "")
     with ctx.read() as session:
+        if division_prefix(code):
+            divisions.get_division(session, code)  # a code that names no division is not found
         result = clearance(session, ctx.principal, code, ctx.state.clock.now(), sector)
         return ClearanceRead.model_validate(asdict(result))

@@ -82,6 +82,7 @@ class HazardFacts:
     county_code: str
     enterprise_id: int
     listing_division: str | None = None  # the listing authority's division, when listed (挂牌督办)
+    self_reported: bool = True  # found by the enterprise's own inspection; others' findings it cannot determine
 
 
 def _is_own(actor: Principal, hazard: HazardFacts) -> bool:
@@ -109,7 +110,7 @@ def role_may(action: Action, actor: Principal, hazard: HazardFacts) -> bool:
     major = hazard.level == HazardLevel.major
     match action:
         case Action.determine:
-            return government or own
+            return government or (own and hazard.self_reported)
         case Action.reject:
             return government
         case Action.plan | Action.start | Action.complete:

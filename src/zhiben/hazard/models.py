@@ -81,6 +81,7 @@ class Hazard(Base):
     rectified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reopened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the last failed verification
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

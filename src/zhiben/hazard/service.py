@@ -85,6 +85,7 @@ def facts_of(hazard: Hazard) -> HazardFacts:
         county_code=hazard.county_code,
         enterprise_id=hazard.enterprise_id,
         listing_division=hazard.listing_division,
+        self_reported=hazard.source == Source.self_inspection,
     )
 
 
@@ -270,9 +271,9 @@ def complete_rectification(
             "acceptance_note", "required", "record the enterprise's acceptance of the work"
         )
     before = _transition(session, actor, hazard, Action.complete)
-    if hazard.level == HazardLevel.major and not any(
-        e.phase == "after" for e in repository.evidence(session, hazard.id)
-    ):
+    since = hazard.reopened_at  # after a failed verification, only new evidence counts
+    fresh = [e for e in repository.evidence(session, hazard.id) if since is None or e.uploaded_at >= since]
+    if hazard.level == HazardLevel.major and not any(e.phase == "after" for e in fresh):
         raise InvalidInputError(
             "evidence", "required", "a major hazard needs evidence of the rectified state ('after')"
         )
@@ -301,6 +302,7 @@ def fail_verification(
     _check_version(hazard, expected_version)
     before = _transition(session, actor, hazard, Action.fail_verification)
     hazard.rectified_at = None
+    hazard.reopened_at = session_clock(session).now()
     return _finish(session, actor, hazard, Action.fail_verification.value, before, reason=reason.strip())
 
 
@@ -370,6 +372,8 @@ def request_extension(
         raise ConflictError(reason="only a hazard under rectification with a deadline can be extended")
     if not reason.strip():
         raise InvalidInputError("reason", "required", "say why more time is needed")
+    if any(e.status == "pending" for e in repository.extensions(session, hazard.id)):
+        raise ConflictError(reason="an extension request is already waiting for a decision")
     if new_deadline_at <= hazard.deadline_at:
         raise InvalidInputError(
             "new_deadline_at", "earlier", "the new deadline must be later than the current one"
@@ -412,13 +416,16 @@ def decide_extension(
         raise NotFoundError(kind="extension", key=extension_id)
     if extension.status != "pending":
         raise ConflictError(reason=f"the extension was already {extension.status}")
+    if HazardState(hazard.state) not in RECTIFICATION_STATES:
+        raise ConflictError(reason=f"the hazard is {hazard.state}; there is no deadline left to extend")
     before = snapshot(hazard)
     now = session_clock(session).now()
     extension.status = "approved" if approve else "refused"
     extension.decided_by, extension.decided_at = actor.audit_name, now
     if approve:
         hazard.deadline_at = extension.new_deadline_at
-        hazard.is_overdue = False
+        hazard.is_overdue = False  # an escalation, once made, stays: the higher level keeps watching
+        hazard.overdue_since = None
     _finish(
         session, actor, hazard, "decide_extension", before, extension_id=extension.id, status=extension.status
     )
