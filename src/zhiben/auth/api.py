@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -94,6 +94,10 @@ def if_match(
 
 
 IfMatch = Annotated[int | None, Depends(if_match)]
+
+MAX_ID = 2**31 - 1
+"""Ids are INTEGER primary keys: a larger number names nothing, and must not reach the database."""
+ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
