@@ -21,6 +21,7 @@ from zhiben.errors import (
 from zhiben.hazard import service as hazards
 from zhiben.hazard.domain import HazardLevel
 from zhiben.hazard.models import Hazard
+from zhiben.worker.scheduler import SCHEDULER, run_overdue_job
 
 
 @dataclass
@@ -61,7 +62,7 @@ def entries(db: Db, hazard_id: int, action: str) -> list[AuditEntry]:
 
 
 def mark_overdue(db: Db, escalate_levels: int = 1, batch: int = 1000) -> int:
-    return int(db.act(hazards.mark_overdue, SYSTEM, escalate_levels, batch))
+    return run_overdue_job(db.factory, db.clock, escalate_levels, batch)
 
 
 def test_hazards_past_their_deadline_are_flagged_and_overdue_major_ones_escalated_one_level(db: Db) -> None:
@@ -81,7 +82,7 @@ def test_hazards_past_their_deadline_are_flagged_and_overdue_major_ones_escalate
     assert (load(db, general).is_overdue, load(db, general).escalated_to) == (True, None)
     assert load(db, not_yet).is_overdue is False
     (entry,) = entries(db, major, "hazard.overdue")
-    assert entry.actor == SYSTEM.audit_name
+    assert entry.actor == SCHEDULER.audit_name
     assert entry.before is not None and entry.after is not None
     assert (entry.before["is_overdue"], entry.after["is_overdue"]) == (False, True)
     assert (entry.before["escalated_to"], entry.after["escalated_to"]) == (None, "320300")

@@ -155,7 +155,8 @@ def evidence(session: Session, hazard_id: int) -> Sequence[Evidence]:
 def newly_overdue(
     session: Session, now: datetime, states: Sequence[str], limit: int = 1000
 ) -> Sequence[Hazard]:
-    """Unscoped: the scheduler's query, never an ordinary user's."""
+    """Unscoped: the scheduler's query, never an ordinary user's. Rows another run has locked are skipped
+    (PostgreSQL), so two overlapping runs share the work instead of colliding."""
     return session.scalars(
         select(Hazard)
         .where(
@@ -166,4 +167,5 @@ def newly_overdue(
         )
         .order_by(Hazard.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()

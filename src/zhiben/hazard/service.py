@@ -513,19 +513,16 @@ def attach_evidence(
 
 
 def mark_overdue(session: Session, actor: Principal, escalate_levels: int, batch: int = 1000) -> int:
-    """The scheduled job: flag hazards past their deadline; escalate overdue major hazards."""
+    """One batch of the scheduled job: flag hazards past their deadline; escalate overdue major hazards.
+    Returns how many it flagged; the caller commits and calls again until it returns 0."""
     now = session_clock(session).now()
     states = [s.value for s in RECTIFICATION_STATES]
-    marked = 0
-    while True:
-        found = repository.newly_overdue(session, now, states, batch)
-        if not found:
-            return marked
-        for hazard in found:
-            before = snapshot(hazard)
-            hazard.is_overdue = True
-            hazard.overdue_since = hazard.overdue_since or now
-            if hazard.level == HazardLevel.major and escalate_levels > 0 and hazard.escalated_to is None:
-                hazard.escalated_to = escalated(hazard.county_code, escalate_levels)
-            _finish(session, actor, hazard, "overdue", before)
-            marked += 1
+    found = repository.newly_overdue(session, now, states, batch)
+    for hazard in found:
+        before = snapshot(hazard)
+        hazard.is_overdue = True
+        hazard.overdue_since = hazard.overdue_since or now
+        if hazard.level == HazardLevel.major and escalate_levels > 0 and hazard.escalated_to is None:
+            hazard.escalated_to = escalated(hazard.county_code, escalate_levels)
+        _finish(session, actor, hazard, "overdue", before)
+    return len(found)

@@ -17,9 +17,17 @@ log = logging.getLogger(__name__)
 SCHEDULER = Principal(user_id=0, username="scheduler", role=Role.admin)
 
 
-def run_overdue_job(factory: sessionmaker[Session], clock: Clock, escalate_levels: int) -> int:
-    with UnitOfWork(factory, clock) as uow:
-        marked = mark_overdue(uow.session, SCHEDULER, escalate_levels)
+def run_overdue_job(
+    factory: sessionmaker[Session], clock: Clock, escalate_levels: int, batch: int = 500
+) -> int:
+    """Flag every hazard now past its deadline, one committed batch at a time (short locks, nothing redone)."""
+    marked = 0
+    while True:
+        with UnitOfWork(factory, clock) as uow:
+            done = mark_overdue(uow.session, SCHEDULER, escalate_levels, batch)
+        marked += done
+        if done < batch:
+            break
     if marked:
         log.info("overdue job: %d hazards newly overdue", marked)
     return marked
