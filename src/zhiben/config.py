@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,17 +39,25 @@ class Settings(BaseSettings):
         return self.data_dir / "evidence"
 
     def resolved_secret_key(self) -> str:
-        """The token signing key; generated once per data directory when not configured."""
+        """The token signing key; generated once per data directory when not configured. Created with
+        O_EXCL and mode 0600, so workers starting together agree on one key and nobody else can read it."""
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret.key"
-        if not path.exists():
-            import secrets
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        for _ in range(50):  # another process may be writing it this instant
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty; delete it or set ZHIBEN_SECRET_KEY")
 
 
 @lru_cache
