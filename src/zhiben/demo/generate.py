@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from zhiben.demo.names import GIVEN, HAZARD_TEXTS, SECTOR_WORDS, SUFFIXES, SURNAMES, TRADE_NAMES
+from zhiben.demo.names import GENERAL_TEXTS, GIVEN, MAJOR_TEXTS, SECTOR_WORDS, SUFFIXES, SURNAMES, TRADE_NAMES
 from zhiben.kit import uscc
 from zhiben.kit.clock import SHANGHAI
 
@@ -266,6 +266,12 @@ def hazards(
         yield _hazard(rng, f"{county}-{year}-{sequence:06d}", enterprise_id, county, sector, reported, as_of)
 
 
+def _family(sector: str) -> str:
+    if sector.startswith("hazchem"):
+        return "hazchem"
+    return "industry_trade" if sector.startswith("industry_trade") else sector
+
+
 def _hazard(
     rng: random.Random,
     number: str,
@@ -303,7 +309,7 @@ def _hazard(
         "found_at": reported - timedelta(hours=rng.randint(0, 48)),
         "reported_at": reported,
         "location": rng.choice(("罐区", "车间", "仓库", "井下", "配电室", "厂区")),
-        "description": rng.choice(HAZARD_TEXTS["major" if level == "major" else "general"]),
+        "description": rng.choice(MAJOR_TEXTS[_family(sector)] if level == "major" else GENERAL_TEXTS),
         "level": level,
         "citation": json.dumps({"pack": pack, "version": version, "clause": clause})
         if level == "major"
