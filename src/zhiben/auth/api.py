@@ -75,6 +75,7 @@ def current_context(
         )
     header = request.headers.get("accept-language")
     language = negotiate_language(header, principal.language) if header else principal.language
+    request.state.language = language  # errors, too, answer in the caller's language
     return Context(request, principal, language)
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from zhiben.auth.api import Ctx, IfMatch
+from zhiben.auth.api import Ctx, IfMatch, ObjectId
 from zhiben.enterprise import repository, service
 from zhiben.enterprise.domain import SECTORS
 from zhiben.enterprise.schemas import EnterpriseCreate, EnterprisePage, EnterpriseRead, EnterpriseUpdate
@@ -50,7 +50,7 @@ def register_enterprise(ctx: Ctx, body: EnterpriseCreate) -> EnterpriseRead:
 
 
 @router.get("/enterprises/{enterprise_id}", response_model=EnterpriseRead)
-def get_enterprise(ctx: Ctx, enterprise_id: int, response: Response) -> EnterpriseRead:
+def get_enterprise(ctx: Ctx, enterprise_id: ObjectId, response: Response) -> EnterpriseRead:
     with ctx.read() as session:
         enterprise = service.get_enterprise(session, ctx.principal, enterprise_id)
         response.headers["ETag"] = f'"{enterprise.version}"'
@@ -59,7 +59,7 @@ def get_enterprise(ctx: Ctx, enterprise_id: int, response: Response) -> Enterpri
 
 @router.patch("/enterprises/{enterprise_id}", response_model=EnterpriseRead)
 def update_enterprise(
-    ctx: Ctx, enterprise_id: int, body: EnterpriseUpdate, version: IfMatch, response: Response
+    ctx: Ctx, enterprise_id: ObjectId, body: EnterpriseUpdate, version: IfMatch, response: Response
 ) -> EnterpriseRead:
     if version is None:
         raise InvalidInputError("If-Match", "required", "send If-Match with the version you last read")

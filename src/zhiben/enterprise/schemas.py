@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from zhiben.enterprise.domain import EnterpriseDraft
 
@@ -35,18 +35,30 @@ class EnterpriseCreate(BaseModel):
 
 
 class EnterpriseUpdate(BaseModel):
+    """The fields an edit may change; leave a field out to keep it. Only the optional ones may be null.
+    Not `sector`: each hazard carries its enterprise's sector for scope (a department sees only its
+    sectors), so re-classifying here would leave the hazards behind."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
     address: str | None = Field(None, max_length=300)
     longitude: float | None = None
     latitude: float | None = None
-    sector: str | None = Field(None, max_length=48)
     gbt4754_code: str | None = Field(None, max_length=8)
     headcount: int | None = Field(None, ge=0, le=10_000_000)
     main_responsible_person: str | None = Field(None, max_length=60)
     safety_manager: str | None = Field(None, max_length=60)
     licences: list[Licence] | None = Field(None, max_length=50)
+
+    @field_validator(
+        "name", "address", "main_responsible_person", "safety_manager", "licences", mode="before"
+    )
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep it")
+        return value
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)

@@ -169,7 +169,9 @@ def determine(
 
 
 @router.post("/hazards/{hazard_id}/reject", response_model=HazardDetail)
-def reject(ctx: Ctx, hazard_id: ObjectId, body: ReasonIn, version: IfMatch, response: Response) -> HazardDetail:
+def reject(
+    ctx: Ctx, hazard_id: ObjectId, body: ReasonIn, version: IfMatch, response: Response
+) -> HazardDetail:
     with ctx.write() as session:
         hazard = service.reject_hazard(session, ctx.principal, hazard_id, body.reason, version)
         return _detail(ctx, session, hazard, response)
@@ -201,7 +203,9 @@ def complete(
 
 
 @router.post("/hazards/{hazard_id}/verify", response_model=HazardDetail)
-def verify(ctx: Ctx, hazard_id: ObjectId, body: OpinionIn, version: IfMatch, response: Response) -> HazardDetail:
+def verify(
+    ctx: Ctx, hazard_id: ObjectId, body: OpinionIn, version: IfMatch, response: Response
+) -> HazardDetail:
     with ctx.write() as session:
         hazard = service.verify_hazard(session, ctx.principal, hazard_id, body.opinion, version)
         return _detail(ctx, session, hazard, response)
@@ -244,7 +248,9 @@ def request_extension(ctx: Ctx, hazard_id: ObjectId, body: ExtensionIn) -> Exten
 
 
 @router.post("/hazards/{hazard_id}/extensions/{extension_id}/decision", response_model=ExtensionRead)
-def decide_extension(ctx: Ctx, hazard_id: ObjectId, extension_id: ObjectId, body: DecisionIn) -> ExtensionRead:
+def decide_extension(
+    ctx: Ctx, hazard_id: ObjectId, extension_id: ObjectId, body: DecisionIn
+) -> ExtensionRead:
     with ctx.write() as session:
         extension = service.decide_extension(session, ctx.principal, hazard_id, extension_id, body.approve)
         return ExtensionRead.model_validate(extension)

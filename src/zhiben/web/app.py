@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
@@ -28,7 +29,7 @@ from zhiben.config import Settings
 from zhiben.db.engine import make_engine, make_session_factory
 from zhiben.division.api import router as division_router
 from zhiben.enterprise.api import router as enterprise_router
-from zhiben.errors import StaleVersionError, ZhibenError
+from zhiben.errors import InvalidInputError, StaleVersionError, ZhibenError
 from zhiben.hazard.api import router as hazard_router
 from zhiben.kit.blobs import BlobStore
 from zhiben.kit.clock import Clock, SystemClock
@@ -51,7 +52,9 @@ class AppState:
 
 
 def _language(request: Request) -> str:
-    return negotiate_language(request.headers.get("accept-language"), "zh-CN")
+    """The caller's language: as the request context settled it, else from Accept-Language."""
+    settled = getattr(request.state, "language", None)
+    return str(settled) if settled else negotiate_language(request.headers.get("accept-language"), "zh-CN")
 
 
 def _error(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> JSONResponse:
@@ -68,6 +71,41 @@ def _error(request: Request, status: int, code: str, message: str, details: dict
 
 VALIDATION_MESSAGE = {"zh-CN": "输入有误：{summary}", "en": "invalid input: {summary}"}
 HTTP_CODES = {401: "not_authenticated", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+HTTP_MESSAGES = {
+    401: {"zh-CN": "未登录或登录已失效", "en": "not logged in, or the login has expired"},
+    404: {"zh-CN": "未找到该地址", "en": "no such address"},
+    405: {"zh-CN": "该地址不支持此请求方法", "en": "this address does not take this method"},
+    413: {"zh-CN": "请求内容过大", "en": "the request is too large"},
+}
+
+
+def _nul_in(value: Any, path: str) -> str | None:
+    """The path of the first text in a JSON value that holds NUL (U+0000), if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        inner = f"{path}.{key}" if path else str(key)
+        found = _nul_in(str(key), inner) or _nul_in(item, inner)
+        if found is not None:
+            return found
+    return None
+
+
+async def refuse_nul(request: Request) -> None:
+    """No text the API takes may hold NUL (U+0000): PostgreSQL cannot store it, so it is refused
+    on every database alike, naming the field, before any query runs."""
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    found = next((str(key) for key, value in params if "\x00" in f"{key}{value}"), None)
+    if found is None and request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()
+        if b"\\u0000" in body:
+            try:
+                found = _nul_in(json.loads(body), "")
+            except ValueError:
+                return  # the body's own validation reports malformed JSON
+    if found is not None:
+        raise InvalidInputError(found or "body", "nul", "text may not contain the NUL character (U+0000)")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -98,7 +136,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return _error(request, exc.status_code, code, str(exc.detail), {})
+        messages = HTTP_MESSAGES.get(exc.status_code)
+        message = messages["en" if _language(request) == "en" else "zh-CN"] if messages else str(exc.detail)
+        return _error(request, exc.status_code, code, message, {})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -132,6 +172,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
 
     app = FastAPI(
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul)],
         title="zhiben",
         version=__version__,
         description="治本: major accident hazards, monitoring and "
