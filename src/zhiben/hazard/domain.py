@@ -82,7 +82,8 @@ class HazardFacts:
     county_code: str
     enterprise_id: int
     listing_division: str | None = None  # the listing authority's division, when listed (挂牌督办)
-    self_reported: bool = True  # found by the enterprise's own inspection; others' findings it cannot determine
+    # Found by the enterprise's own inspection; a finding by anyone else it may not determine itself.
+    self_reported: bool = True
 
 
 def _is_own(actor: Principal, hazard: HazardFacts) -> bool:
