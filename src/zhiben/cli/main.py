@@ -9,17 +9,26 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer._click.core import Context as ClickContext
 from typer.core import TyperGroup
 
 from zhiben.audit import service as audit
 from zhiben.auth import service as auth
 from zhiben.auth.domain import Role
-from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, exit_code_for, fail, make_runtime, runtime_of
+from zhiben.cli.runtime import (
+    EXIT_INPUT,
+    console,
+    emit_json,
+    exit_code_for,
+    fail,
+    make_runtime,
+    progress_bar,
+    runtime_of,
+)
 from zhiben.db.schema import drift, upgrade
 from zhiben.demo.cli import demo_app
 from zhiben.division import service as divisions
+from zhiben.enterprise.cli import enterprises_app
 from zhiben.errors import ZhibenError
 from zhiben.hazard import repository as hazard_repository
 from zhiben.hazard import service as hazards
@@ -55,6 +64,7 @@ app.add_typer(hazards_app, name="hazards")
 app.add_typer(audit_app, name="audit")
 app.add_typer(divisions_app, name="divisions")
 app.add_typer(demo_app, name="demo")
+app.add_typer(enterprises_app, name="enterprises")
 
 
 @app.callback()
@@ -65,17 +75,6 @@ def root(
     ] = None,
 ) -> None:
     ctx.obj = make_runtime(acting_as)
-
-
-def progress_bar(label: str) -> Progress:
-    return Progress(
-        TextColumn(f"[bold]{label}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
 
 
 @app.command()

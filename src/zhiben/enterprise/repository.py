@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -46,6 +46,15 @@ def get_by_uscc(session: Session, principal: Principal, code: str) -> Enterprise
 def uscc_exists(session: Session, code: str) -> bool:
     """Uniqueness is global: asked without scope, answers only yes or no."""
     return session.scalar(select(Enterprise.id).where(Enterprise.uscc == code)) is not None
+
+
+def registered_usccs(session: Session, codes: Iterable[str], chunk: int = 500) -> set[str]:
+    """Which of these codes are registered already: uscc_exists for many, a query per `chunk` codes."""
+    pending, found = sorted(set(codes)), set[str]()
+    for start in range(0, len(pending), chunk):
+        part = pending[start : start + chunk]
+        found.update(session.scalars(select(Enterprise.uscc).where(Enterprise.uscc.in_(part))))
+    return found
 
 
 def _filtered(principal: Principal, flt: EnterpriseFilter) -> Select[Enterprise]:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from zhiben.enterprise.domain import EnterpriseDraft
+from zhiben.enterprise.ledger import ImportMode
 
 
 class Licence(BaseModel):
@@ -92,3 +93,24 @@ class EnterprisePage(BaseModel):
     total: int
     page: int
     size: int
+
+
+class LedgerRejection(BaseModel):
+    row: int = Field(description="the row as the spreadsheet shows it; the header is row 1")
+    field: str
+    column: str = Field(description="the column header as the file spells it")
+    cell: str = Field(description='e.g. "C7"; empty when the file has no such column')
+    reason: str
+    message: str
+
+
+class LedgerImportReport(BaseModel):
+    mode: ImportMode
+    format: Literal["xlsx", "csv"]
+    rows: int = Field(description="non-blank rows below the header")
+    valid: int = Field(description="rows that passed every check")
+    imported: int
+    rejected_rows: int
+    committed: bool
+    rejections: list[LedgerRejection]
+    ignored_columns: list[str]
