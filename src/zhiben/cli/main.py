@@ -25,15 +25,16 @@ from zhiben.cli.runtime import (
     progress_bar,
     runtime_of,
 )
+from zhiben.db.engine import make_session_factory
 from zhiben.db.schema import drift, upgrade
 from zhiben.demo.cli import demo_app
 from zhiben.division import service as divisions
 from zhiben.enterprise.cli import enterprises_app
 from zhiben.errors import ZhibenError
 from zhiben.hazard import repository as hazard_repository
-from zhiben.hazard import service as hazards
 from zhiben.hazard.clearance import clearance as compute_clearance
 from zhiben.kit.pagination import PageRequest
+from zhiben.worker.scheduler import run_overdue_job
 
 
 class ZhibenGroup(TyperGroup):
@@ -208,10 +209,8 @@ def hazards_mark_overdue(ctx: typer.Context) -> None:
     """The scheduled job: flag hazards past their deadline and escalate overdue major hazards."""
     rt = runtime_of(ctx)
     rt.require_migrated()
-    with rt.uow() as uow:
-        marked = hazards.mark_overdue(
-            uow.session, rt.principal(), 1 if rt.settings.escalate_overdue_major else 0
-        )
+    levels = 1 if rt.settings.escalate_overdue_major else 0
+    marked = run_overdue_job(make_session_factory(rt.engine), rt.clock, levels)
     console.print(f"{marked} hazards newly overdue")
 
 
