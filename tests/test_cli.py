@@ -78,3 +78,22 @@ def test_adding_a_duplicate_user_exits_4_with_the_reason(db: Db, cli: CliRunner)
 
 def test_a_bad_page_size_exits_2(db: Db, cli: CliRunner) -> None:
     assert cli.invoke(app, ["hazards", "list", "--size", "0"]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["hazards", "list", "--division", "abc"],
+        ["hazards", "list", "--status", "opne"],
+        ["hazards", "list", "--level", "huge"],
+        ["clearance", "--division", "3"],
+    ],
+)
+def test_bad_options_exit_2_without_a_traceback(db: Db, cli: CliRunner, args: list[str]) -> None:
+    result = cli.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+
+
+def test_clearance_for_a_division_that_does_not_exist_exits_3(db: Db, cli: CliRunner) -> None:
+    assert cli.invoke(app, ["clearance", "--division", "99"]).exit_code == 3

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import getpass
+import re
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -33,6 +34,7 @@ from zhiben.enterprise.cli import enterprises_app
 from zhiben.errors import ZhibenError
 from zhiben.hazard import repository as hazard_repository
 from zhiben.hazard.clearance import clearance as compute_clearance
+from zhiben.hazard.domain import HazardState
 from zhiben.kit.pagination import PageRequest
 from zhiben.worker.scheduler import run_overdue_job
 
@@ -143,6 +145,17 @@ def users_add(
     console.print(f"user {user.username} ({user.role}) added")
 
 
+STATUSES = (*(state.value for state in HazardState), "open", "overdue")
+DIVISION_OPTION = re.compile(r"^(\d{2}|\d{4}|\d{6})?$")
+
+
+def division_option(value: str) -> str:
+    """A --division of 2, 4 or 6 digits as a 6-digit code ('' for the nation); exit 2 otherwise."""
+    if not DIVISION_OPTION.match(value):
+        raise fail("--division takes 2, 4 or 6 digits (province, city or county)", EXIT_INPUT)
+    return value.ljust(6, "0") if value else ""
+
+
 @hazards_app.command("list")
 def hazards_list(
     ctx: typer.Context,
@@ -157,8 +170,12 @@ def hazards_list(
     """List hazards in the acting user's scope."""
     rt = runtime_of(ctx)
     rt.require_migrated()
+    if status is not None and status not in STATUSES:
+        raise fail(f"--status is one of: {', '.join(STATUSES)}", EXIT_INPUT)
+    if level is not None and level not in ("major", "general"):
+        raise fail("--level is major or general", EXIT_INPUT)
     flt = hazard_repository.HazardFilter(
-        division=division.ljust(6, "0") if division else "", state=status, level=level, sector=sector
+        division=division_option(division), state=status, level=level, sector=sector
     )
     try:
         request = PageRequest(page, size)
@@ -224,10 +241,11 @@ def clearance_command(
     """Dynamic clearance (动态清零) for a division and its direct children."""
     rt = runtime_of(ctx)
     rt.require_migrated()
+    code = division_option(division)
     with rt.uow(write=False) as uow:
-        result = compute_clearance(
-            uow.session, rt.principal(), division.ljust(6, "0") if division else "", rt.clock.now(), sector
-        )
+        if code:
+            divisions.get_division(uow.session, code)
+        result = compute_clearance(uow.session, rt.principal(), code, rt.clock.now(), sector)
     if as_json:
         emit_json(asdict(result))
         return
@@ -276,6 +294,7 @@ def audit_verify(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--js
 def divisions_search(ctx: typer.Context, text: str) -> None:
     """Find divisions by name."""
     rt = runtime_of(ctx)
+    rt.require_migrated()
     with rt.uow(write=False) as uow:
         for d in divisions.search(uow.session, text):
             console.print(f"{d.code} {d.name} (level {d.level})")
