@@ -15,6 +15,8 @@ class VerifyResult(BaseModel):
     entries: int
     intact: bool
     first_bad_seq: int | None
+    head_seq: int
+    head_hash: str
     reason: str | None
 
 
@@ -24,7 +26,10 @@ def verify(ctx: Ctx) -> VerifyResult:
         raise PermissionDeniedError(action="audit.verify")
     with ctx.read() as session:
         count, found = service.verify_chain(session)
+        head_seq, head_hash = service.head_of(session)  # same snapshot as the walk
     return VerifyResult(
+        head_seq=head_seq,
+        head_hash=head_hash,
         entries=count,
         intact=found is None,
         first_bad_seq=found.seq if found else None,

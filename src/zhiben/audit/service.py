@@ -104,6 +104,13 @@ def _facts(entry: AuditEntry) -> EntryFacts:
     )
 
 
+def head_of(session: Session) -> tuple[int, str]:
+    """The chain's last seq and hash: written down outside the database, they anchor the chain, since
+    someone able to rewrite the tables could also rewrite the head."""
+    head = session.get(AuditHead, HEAD_ID)
+    return (head.seq, head.hash) if head else (0, GENESIS_HASH)
+
+
 def verify_chain(
     session: Session, progress: Callable[[int], None] | None = None, batch: int = 5000
 ) -> tuple[int, ChainBreak | None]:

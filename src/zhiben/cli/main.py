@@ -275,9 +275,12 @@ def audit_verify(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--js
     with rt.uow(write=False) as uow, progress_bar("校验审计链 verifying") as bar:
         task = bar.add_task("verify", total=None)
         count, found = audit.verify_chain(uow.session, progress=lambda n: bar.update(task, completed=n))
+        head_seq, head_hash = audit.head_of(uow.session)  # same snapshot as the walk
     if as_json:
         emit_json(
             {
+                "head_seq": head_seq,
+                "head_hash": head_hash,
                 "entries": count,
                 "intact": found is None,
                 "first_bad_seq": found.seq if found else None,
@@ -287,7 +290,8 @@ def audit_verify(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--js
     if found is not None:
         console.print(f"[red]audit chain broken at entry {found.seq}: {found.reason}[/red]")
         raise typer.Exit(1)
-    console.print(f"audit chain intact: {count} entries")
+    console.print(f"audit chain intact: {count} entries; head {head_seq} {head_hash}")
+    console.print("keep the head outside this database (print it, mail it): it anchors the chain")
 
 
 @divisions_app.command("search")

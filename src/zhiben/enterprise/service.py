@@ -29,7 +29,8 @@ EDITABLE = (
     "address",
     "longitude",
     "latitude",
-    "sector",
+    # not "sector": hazards carry their enterprise's sector for department scope, so a re-classification
+    # must move them together (a use case of its own, not an edit)
     "gbt4754_code",
     "headcount",
     "main_responsible_person",

@@ -54,7 +54,8 @@ class AppState:
 def _language(request: Request) -> str:
     """The caller's language: as the request context settled it, else from Accept-Language."""
     settled = getattr(request.state, "language", None)
-    return str(settled) if settled else negotiate_language(request.headers.get("accept-language"), "zh-CN")
+    fallback = request.app.state.zhiben.settings.default_language
+    return str(settled) if settled else negotiate_language(request.headers.get("accept-language"), fallback)
 
 
 def _error(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> JSONResponse:
