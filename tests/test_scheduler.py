@@ -38,3 +38,19 @@ def test_two_overlapping_overdue_runs_share_the_work_without_colliding(db: Db) -
     with db.uow(write=False) as uow:
         _, broken = verify_chain(uow.session)
     assert broken is None
+
+
+def test_a_city_lists_the_overdue_major_hazards_escalated_to_it(db: Db) -> None:
+    from tests.builders import auth_header
+    from zhiben.auth.domain import Role
+
+    firm = db.enterprise("320506")
+    escalated, on_time = db.hazard(firm), db.hazard(firm)
+    db.act(service.plan_rectification, SYSTEM, escalated, five_implementations(db.clock, days=1))
+    db.act(service.plan_rectification, SYSTEM, on_time, five_implementations(db.clock, days=30))
+    db.clock.advance(timedelta(days=2))
+    run_overdue_job(db.factory, db.clock, 1)
+    city = db.user(Role.regulator, division="320500")
+    client = db.client()
+    body = client.get("/api/v1/hazards?escalated_to=320500", headers=auth_header(client, city.username)).json()
+    assert [h["id"] for h in body["items"]] == [escalated]

@@ -4,11 +4,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from zhiben.audit import service
-from zhiben.auth.api import Ctx
+from zhiben.auth.api import ERROR_RESPONSES, Ctx
 from zhiben.auth.domain import Role
 from zhiben.errors import PermissionDeniedError
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
 
 class VerifyResult(BaseModel):

@@ -100,7 +100,33 @@ MAX_ID = 2**31 - 1
 """Ids are INTEGER primary keys: a larger number names nothing, and must not reach the database."""
 ObjectId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="stable machine code, e.g. illegal_transition, invalid_uscc, not_found")
+    message: str = Field(description="for people, in the caller's language (zh-CN default, en)")
+    details: dict[str, Any] = Field(description="e.g. fields: [{field, reason, message}], state, allowed")
+    request_id: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the API returns has this shape."""
+
+    error: ErrorInfo
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (401, "not logged in, or the token expired"),
+        (403, "in scope, but this role may not do it"),
+        (404, "not found, or outside the caller's scope"),
+        (409, "illegal transition, stale version (If-Match) or duplicate"),
+        (422, "invalid input: details.fields names each field and why"),
+        (429, "too many attempts"),
+    )
+}
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 class TokenRequest(BaseModel):

@@ -3,10 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from zhiben.auth.api import Ctx
+from zhiben.auth.api import ERROR_RESPONSES, Ctx
 from zhiben.division import service
 
-router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"])
+router = APIRouter(prefix="/api/v1/divisions", tags=["divisions"], responses=ERROR_RESPONSES)
 
 
 class DivisionRead(BaseModel):

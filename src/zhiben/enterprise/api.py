@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
-from zhiben.auth.api import Ctx, IfMatch, ObjectId
+from zhiben.auth.api import ERROR_RESPONSES, Ctx, IfMatch, ObjectId
 from zhiben.enterprise import ledger, repository, service
 from zhiben.enterprise.domain import SECTORS, parse_sector
 from zhiben.enterprise.schemas import (
@@ -17,7 +17,7 @@ from zhiben.enterprise.schemas import (
 from zhiben.errors import InvalidInputError
 from zhiben.kit.pagination import PageRequest
 
-router = APIRouter(prefix="/api/v1", tags=["enterprises"])
+router = APIRouter(prefix="/api/v1", tags=["enterprises"], responses=ERROR_RESPONSES)
 
 
 @router.get("/sectors")

@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
 from zhiben.audit import service as audit
-from zhiben.auth.api import MAX_ID, Ctx, IfMatch, ObjectId
+from zhiben.auth.api import ERROR_RESPONSES, MAX_ID, Ctx, IfMatch, ObjectId
 from zhiben.auth.domain import division_prefix
 from zhiben.division import service as divisions
 from zhiben.errors import InvalidInputError, NotFoundError
@@ -38,7 +38,7 @@ from zhiben.hazard.schemas import (
 )
 from zhiben.kit.pagination import PageRequest
 
-router = APIRouter(prefix="/api/v1", tags=["hazards"])
+router = APIRouter(prefix="/api/v1", tags=["hazards"], responses=ERROR_RESPONSES)
 
 DivisionParam = Annotated[str, Query(pattern=r"^(\d{2}|\d{4}|\d{6})?$", description="2, 4 or 6 digits")]
 StateParam = Literal[
@@ -85,6 +85,9 @@ def list_hazards(
     listed: Annotated[bool | None, Query()] = None,
     listed_level: Annotated[Literal["county", "city", "province", "national"] | None, Query()] = None,
     enterprise_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    escalated_to: Annotated[
+        str | None, Query(pattern=r"^\d{6}$", description="overdue major hazards escalated to this division")
+    ] = None,
     reported_from: Annotated[Instant | None, Query()] = None,
     reported_to: Annotated[Instant | None, Query()] = None,
     sort: Annotated[
@@ -101,6 +104,7 @@ def list_hazards(
         is_listed=listed,
         listed_level=listed_level,
         enterprise_id=enterprise_id,
+        escalated_to=escalated_to,
         reported_from=reported_from,
         reported_to=reported_to,
         sort=sort,

@@ -48,6 +48,7 @@ class HazardFilter:
     is_listed: bool | None = None
     listed_level: str | None = None
     enterprise_id: int | None = None
+    escalated_to: str | None = None  # overdue major hazards escalated to this division
     reported_from: datetime | None = None
     reported_to: datetime | None = None
     sort: str = "-reported_at"
@@ -90,6 +91,8 @@ def _filtered(principal: Principal, flt: HazardFilter) -> Select[Hazard]:
         query = query.where(Hazard.listed_level == flt.listed_level)
     if flt.enterprise_id is not None:
         query = query.where(Hazard.enterprise_id == flt.enterprise_id)
+    if flt.escalated_to is not None:
+        query = query.where(Hazard.escalated_to == flt.escalated_to)
     if flt.reported_from:
         query = query.where(Hazard.reported_at >= flt.reported_from)
     if flt.reported_to:
