@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import re
 from dataclasses import asdict
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import typer
@@ -36,6 +37,7 @@ from zhiben.hazard import repository as hazard_repository
 from zhiben.hazard.clearance import clearance as compute_clearance
 from zhiben.hazard.domain import HazardState
 from zhiben.kit.pagination import PageRequest
+from zhiben.standards.accident import grade_accident
 from zhiben.worker.scheduler import run_overdue_job
 
 
@@ -67,6 +69,8 @@ app.add_typer(hazards_app, name="hazards")
 app.add_typer(audit_app, name="audit")
 app.add_typer(divisions_app, name="divisions")
 app.add_typer(demo_app, name="demo")
+accident_app = typer.Typer(help="Accidents (生产安全事故).", no_args_is_help=True)
+app.add_typer(accident_app, name="accident")
 app.add_typer(enterprises_app, name="enterprises")
 
 
@@ -302,6 +306,37 @@ def divisions_search(ctx: typer.Context, text: str) -> None:
     with rt.uow(write=False) as uow:
         for d in divisions.search(uow.session, text):
             console.print(f"{d.code} {d.name} (level {d.level})")
+
+
+@accident_app.command("grade")
+def accident_grade(
+    deaths: Annotated[int, typer.Option(min=0, help="死亡人数")] = 0,
+    serious_injuries: Annotated[
+        int, typer.Option(min=0, help="重伤人数 (incl. acute industrial poisoning)")
+    ] = 0,
+    direct_loss_yuan: Annotated[str, typer.Option(help="直接经济损失, yuan")] = "0",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Grade an accident under Decree 493 Art. 3: the highest grade any criterion reaches."""
+    try:
+        loss = Decimal(direct_loss_yuan)
+    except InvalidOperation as exc:
+        raise fail("--direct-loss-yuan is a number of yuan", EXIT_INPUT) from exc
+    if not loss.is_finite():
+        raise fail("--direct-loss-yuan is a number of yuan", EXIT_INPUT)
+    grading = grade_accident(deaths, serious_injuries, loss)
+    decided_by = [
+        {
+            "criterion": d.criterion,
+            "value": int(d.value) if d.value == d.value.to_integral_value() else float(d.value),
+        }
+        for d in grading.decided_by
+    ]
+    if as_json:
+        emit_json({"grade": grading.grade.value, "decided_by": decided_by})
+        return
+    reasons = ", ".join(f"{d['criterion']} = {d['value']}" for d in decided_by)
+    console.print(f"{grading.name_zh} ({grading.grade.value}), decided by {reasons}")
 
 
 def main() -> None:
