@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import csv
 import getpass
 import re
 from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -37,6 +39,7 @@ from zhiben.hazard import repository as hazard_repository
 from zhiben.hazard.clearance import clearance as compute_clearance
 from zhiben.hazard.domain import HazardState
 from zhiben.kit.pagination import PageRequest
+from zhiben.standards import gb18218
 from zhiben.standards.accident import grade_accident
 from zhiben.worker.scheduler import run_overdue_job
 
@@ -306,6 +309,28 @@ def divisions_search(ctx: typer.Context, text: str) -> None:
     with rt.uow(write=False) as uow:
         for d in divisions.search(uow.session, text):
             console.print(f"{d.code} {d.name} (level {d.level})")
+
+
+@app.command("gb18218")
+def gb18218_command(
+    inventory: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV: " + ", ".join(gb18218.COLUMNS))
+    ],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Identify and grade major hazard installations (重大危险源) under GB 18218-2018, unit by unit."""
+    try:
+        text = inventory.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail("the inventory must be a UTF-8 CSV file", EXIT_INPUT) from exc
+    results = gb18218.identify(gb18218.read_inventory(csv.DictReader(text.splitlines())))
+    if as_json:
+        emit_json({"units": [gb18218.as_json(result) for result in results]})
+        return
+    for result in results:
+        verdict = f"重大危险源 {result.grade or '?'} 级" if result.is_major_hazard else "不构成重大危险源"
+        r = f", R = {float(result.r):.2f}" if result.r is not None else ""
+        console.print(f"{result.unit} ({result.unit_type}): S = {float(result.s):.3f}{r} → {verdict}")
 
 
 @accident_app.command("grade")
