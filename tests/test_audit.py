@@ -106,8 +106,8 @@ def test_a_failing_action_leaves_no_entry(db: Db) -> None:
     assert head_seq(db) == before
     assert len(all_entries(db)) == before
     assert verify(db) == (before, None)
-    entry = db.act(audit.record, "test:writer", "test.after_failure", "test", "1")
-    assert entry.seq == before + 1
+    seq = db.act(audit.record, "test:writer", "test.after_failure", "test", "1")
+    assert seq == before + 1
     assert verify(db) == (before + 1, None)
 
 
@@ -126,8 +126,8 @@ def test_a_freshly_migrated_database_verifies(db: Db) -> None:
 def test_a_clock_in_shanghai_time_still_gives_a_verifiable_chain(db: Db) -> None:
     local = FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI))
     with UnitOfWork(db.factory, local) as uow:
-        entry = audit.record(uow.session, "test:local", "test.local_time", "test", "1")
-    assert verify(db) == (entry.seq, None)
+        seq = audit.record(uow.session, "test:local", "test.local_time", "test", "1")
+    assert verify(db) == (seq, None)
 
 
 # ---------------------------------------------------------------- tampering
@@ -249,7 +249,7 @@ def test_verifying_while_others_append_reports_no_break(db: Db) -> None:
 
     def someone_appends(_: int) -> None:  # called between batches: the log grows under the verifier
         if len(appended) < 2:
-            appended.append(db.act(audit.record, "test:writer", "test.concurrent", "test", "1").seq)
+            appended.append(db.act(audit.record, "test:writer", "test.concurrent", "test", "1"))
 
     with db.uow(write=False) as uow:
         count, found = audit.verify_chain(uow.session, progress=someone_appends, batch=2)
@@ -279,9 +279,18 @@ def test_zhiben_audit_verify_exits_0_on_an_intact_chain_and_1_on_a_broken_one(db
     history(db)
     n = head_seq(db)
     code, out = _cli(db, tmp_path, "--json")
+    with db.uow(write=False) as uow:
+        head_hash = uow.session.scalars(select(AuditHead.hash)).one()
     assert (code, json.loads(out)) == (
         0,
-        {"entries": n, "intact": True, "first_bad_seq": None, "reason": None},
+        {
+            "head_seq": n,
+            "head_hash": head_hash,
+            "entries": n,
+            "intact": True,
+            "first_bad_seq": None,
+            "reason": None,
+        },
     )
     tamper(db, _delete(4))
     code, out = _cli(db, tmp_path, "--json")

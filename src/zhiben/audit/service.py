@@ -24,31 +24,9 @@ def record(
     *,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry to the chain, in the caller's transaction."""
-    session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + 1))
-    seq, prev_hash = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
-    ).one()
-    facts = EntryFacts(
-        seq=seq,
-        at=session_clock(session).now(),
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        before=before,
-        after=after,
-        request_id=session_request_id(session),
-        prev_hash=prev_hash,
-    )
-    digest = entry_hash(facts)
-    entry = AuditEntry(**facts.__dict__, hash=digest)
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=digest))
-    session.flush()
-    return entry
+) -> int:
+    """Append one entry to the chain, in the caller's transaction; returns its seq."""
+    return _append(session, actor, action, object_type, [(object_id, before, after)])
 
 
 def record_many(
@@ -60,8 +38,19 @@ def record_many(
 ) -> int:
     """Append one entry per (object_id, before, after), in order, in the caller's transaction: the same
     entries as calling `record` for each, with one read and one write of the head instead of one each."""
-    if not changes:
-        return 0
+    if changes:
+        _append(session, actor, action, object_type, changes)
+    return len(changes)
+
+
+def _append(
+    session: Session,
+    actor: str,
+    action: str,
+    object_type: str,
+    changes: Sequence[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
+) -> int:
+    """Take len(changes) seqs from the head (its row lock serialises appenders), chain and insert them."""
     session.flush()
     session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + len(changes)))
     last_seq, prev_hash = session.execute(
@@ -86,7 +75,7 @@ def record_many(
         rows.append({**facts.__dict__, "hash": prev_hash})
     session.execute(insert(AuditEntry), rows)
     session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(hash=prev_hash))
-    return len(rows)
+    return int(last_seq)
 
 
 def _facts(entry: AuditEntry) -> EntryFacts:
