@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint types imports pytest bench clean docs
+.PHONY: demo test lint types imports rules pytest bench clean docs
 
 $(BIN)/zhiben: pyproject.toml
 	$(PYTHON) -m venv $(VENV) && $(BIN)/pip install -q --upgrade pip && $(BIN)/pip install -q -e . && touch $@
@@ -16,7 +16,7 @@ $(VENV)/.dev: pyproject.toml
 demo: $(BIN)/zhiben
 	$(BIN)/zhiben demo --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.dev lint types imports pytest
+test: $(VENV)/.dev lint types imports rules pytest
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench
@@ -26,6 +26,9 @@ types: $(VENV)/.dev
 
 imports: $(VENV)/.dev
 	$(BIN)/lint-imports
+
+rules: $(VENV)/.dev
+	$(BIN)/zhiben rules check
 
 pytest: $(VENV)/.dev
 	$(BIN)/pytest
