@@ -9,7 +9,7 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def main(argv: list[str]) -> None:
-    from bench import registry
+    from bench import registry, standards
 
     reuse = "--reuse" in argv
     names = [a for a in argv if not a.startswith("--")] or ["registry"]
@@ -19,6 +19,10 @@ def main(argv: list[str]) -> None:
             scale = "nation"
             table = registry.run(scale, reuse=reuse)
             (RESULTS / "registry.md").write_text(table)
+            sys.stdout.write(table)
+        elif name == "standards":
+            table = standards.run()
+            (RESULTS / "standards.md").write_text(table)
             sys.stdout.write(table)
 
 
