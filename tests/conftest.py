@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
 
 from tests.builders import Db
 from zhiben.auth.domain import SYSTEM
+from zhiben.config import get_settings
 from zhiben.db.engine import make_engine
 from zhiben.db.schema import upgrade
 from zhiben.db.uow import UnitOfWork
@@ -98,3 +100,13 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def db(engine: Engine, clock: FrozenClock, tmp_path: Path) -> Db:
     return Db(engine, clock, tmp_path)
+
+
+@pytest.fixture
+def cli(db: Db, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """A CLI runner whose `zhiben` uses the database under test (settings are read once per process)."""
+    monkeypatch.setenv("ZHIBEN_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ZHIBEN_DATA_DIR", str(db.tmp / "data"))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()

@@ -10,16 +10,6 @@ from typer.testing import CliRunner
 from tests.builders import Db
 from zhiben.auth.domain import Role
 from zhiben.cli.main import app
-from zhiben.config import get_settings
-
-
-@pytest.fixture
-def cli(db: Db, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("ZHIBEN_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("ZHIBEN_DATA_DIR", str(db.tmp / "data"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_hazards_list_json_is_scoped_to_the_acting_user(db: Db, cli: CliRunner) -> None:

@@ -22,7 +22,6 @@ from zhiben.audit import service as audit
 from zhiben.audit.models import AuditEntry
 from zhiben.auth.domain import SYSTEM, Principal, Role
 from zhiben.cli.main import app
-from zhiben.config import get_settings
 from zhiben.enterprise import ledger, service
 from zhiben.enterprise.domain import EnterpriseDraft
 from zhiben.enterprise.ledger import ImportMode, ImportReport
@@ -521,15 +520,6 @@ def test_the_export_endpoint_keeps_to_the_callers_scope_and_filters(db: Db) -> N
 
 
 # ---------------------------------------------------------------------------------------- the CLI
-
-
-@pytest.fixture
-def cli(db: Db, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("ZHIBEN_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("ZHIBEN_DATA_DIR", str(db.tmp / "data"))
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
 
 
 def test_the_import_command_reports_in_json_and_exits_2_on_any_rejection(db: Db, cli: CliRunner) -> None:

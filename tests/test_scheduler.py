@@ -52,5 +52,7 @@ def test_a_city_lists_the_overdue_major_hazards_escalated_to_it(db: Db) -> None:
     run_overdue_job(db.factory, db.clock, 1)
     city = db.user(Role.regulator, division="320500")
     client = db.client()
-    body = client.get("/api/v1/hazards?escalated_to=320500", headers=auth_header(client, city.username)).json()
+    body = client.get(
+        "/api/v1/hazards?escalated_to=320500", headers=auth_header(client, city.username)
+    ).json()
     assert [h["id"] for h in body["items"]] == [escalated]

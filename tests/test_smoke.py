@@ -30,7 +30,9 @@ def test_validation_errors_speak_the_callers_language(db: Db) -> None:
     client = db.client()
     headers = auth_header(client, admin.username)
     zh = client.post("/api/v1/enterprises", json={"name": "x"}, headers=headers)
-    en = client.post("/api/v1/enterprises", json={"name": "x"}, headers=headers | {"Accept-Language": "en-US"})
+    en = client.post(
+        "/api/v1/enterprises", json={"name": "x"}, headers=headers | {"Accept-Language": "en-US"}
+    )
     assert zh.status_code == en.status_code == 422
     zh_fields = {f["field"]: f["message"] for f in zh.json()["error"]["details"]["fields"]}
     en_fields = {f["field"]: f["message"] for f in en.json()["error"]["details"]["fields"]}
