@@ -13,6 +13,7 @@ from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.db.uow import session_clock, session_request_id
 
 HEAD_ID = 1
+Change = tuple[str, dict[str, Any] | None, dict[str, Any] | None]  # (object id, before, after)
 
 
 def record(
@@ -34,7 +35,7 @@ def record_many(
     actor: str,
     action: str,
     object_type: str,
-    changes: Sequence[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
+    changes: Sequence[Change],
 ) -> int:
     """Append one entry per (object_id, before, after), in order, in the caller's transaction: the same
     entries as calling `record` for each, with one read and one write of the head instead of one each."""
@@ -48,7 +49,7 @@ def _append(
     actor: str,
     action: str,
     object_type: str,
-    changes: Sequence[tuple[str, dict[str, Any] | None, dict[str, Any] | None]],
+    changes: Sequence[Change],
 ) -> int:
     """Take len(changes) seqs from the head (its row lock serialises appenders), chain and insert them."""
     session.flush()

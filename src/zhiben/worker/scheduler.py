@@ -38,6 +38,6 @@ async def every(seconds: float, job: Callable[[], object]) -> None:
     while True:
         try:
             await asyncio.to_thread(job)
-        except Exception:
-            log.exception("scheduled job failed")
+        except Exception as exc:  # the loop must outlive one bad run; the next run retries the same work
+            log.exception("scheduled job failed (%s); retrying in %.0f s", exc, seconds)
         await asyncio.sleep(seconds)
