@@ -3,14 +3,9 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
-import json
 import re
 from dataclasses import asdict
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -36,16 +31,12 @@ from zhiben.db.schema import drift, upgrade
 from zhiben.demo.cli import demo_app
 from zhiben.division import service as divisions
 from zhiben.enterprise.cli import enterprises_app
-from zhiben.enterprise.domain import SECTOR_BY_CODE
 from zhiben.errors import ZhibenError
 from zhiben.hazard import repository as hazard_repository
 from zhiben.hazard.clearance import clearance as compute_clearance
 from zhiben.hazard.domain import HazardState
-from zhiben.kit.clock import SHANGHAI
 from zhiben.kit.pagination import PageRequest
-from zhiben.standards import gb18218, pack
-from zhiben.standards.accident import grade_accident
-from zhiben.standards.engine import determine
+from zhiben.standards.cli import accident_app, gb18218_command, rules_app
 from zhiben.worker.scheduler import run_overdue_job
 
 
@@ -77,10 +68,9 @@ app.add_typer(hazards_app, name="hazards")
 app.add_typer(audit_app, name="audit")
 app.add_typer(divisions_app, name="divisions")
 app.add_typer(demo_app, name="demo")
-rules_app = typer.Typer(help="Determination standards as rule packs (判定标准).", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
-accident_app = typer.Typer(help="Accidents (生产安全事故).", no_args_is_help=True)
 app.add_typer(accident_app, name="accident")
+app.command("gb18218")(gb18218_command)
 app.add_typer(enterprises_app, name="enterprises")
 
 
@@ -316,136 +306,6 @@ def divisions_search(ctx: typer.Context, text: str) -> None:
     with rt.uow(write=False) as uow:
         for d in divisions.search(uow.session, text):
             console.print(f"{d.code} {d.name} (level {d.level})")
-
-
-@app.command("gb18218")
-def gb18218_command(
-    inventory: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="CSV: " + ", ".join(gb18218.COLUMNS))
-    ],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Identify and grade major hazard installations (重大危险源) under GB 18218-2018, unit by unit."""
-    try:
-        text = inventory.read_text("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise fail("the inventory must be a UTF-8 CSV file", EXIT_INPUT) from exc
-    results = gb18218.identify(gb18218.read_inventory(csv.DictReader(text.splitlines())))
-    if as_json:
-        emit_json({"units": [gb18218.as_json(result) for result in results]})
-        return
-    for result in results:
-        verdict = f"重大危险源 {result.grade or '?'} 级" if result.is_major_hazard else "不构成重大危险源"
-        r = f", R = {float(result.r):.2f}" if result.r is not None else ""
-        console.print(f"{result.unit} ({result.unit_type}): S = {float(result.s):.3f}{r} → {verdict}")
-
-
-@rules_app.command("check")
-def rules_check(
-    root: Annotated[
-        Path, typer.Option(help="the folder of packs: <pack-id>/<version>.yaml")
-    ] = pack.PACKS_DIR,
-) -> None:
-    """Validate every pack: schema, conditions, facts, sectors, examples, effective dates (exit 1 on a problem)."""
-    problems: list[str] = []
-    packs = []
-    for path in pack.pack_files(root):
-        try:
-            loaded = pack.load_pack(path)
-        except pack.PackError as exc:
-            problems += [f"{path.relative_to(root)}: {p}" for p in exc.problems]
-            continue
-        packs.append(loaded)
-        problems += [f"{path.relative_to(root)}: {p}" for p in pack.check_pack(loaded, SECTOR_BY_CODE)]
-    problems += pack.check_effective_dates(packs)
-    for problem in problems:
-        console.print(f"[red]{problem}[/red]")
-    clauses = sum(len(p.clauses) for p in packs)
-    console.print(f"{len(packs)} packs, {clauses} clauses, {len(problems)} problems")
-    if problems:
-        raise typer.Exit(1)
-
-
-@rules_app.command("determine")
-def rules_determine(
-    ctx: typer.Context,
-    sector: Annotated[str, typer.Option(help="the enterprise's sector code, e.g. coal_mine")],
-    facts: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="JSON: fact name → value")],
-    at: Annotated[
-        str | None, typer.Option(help="the day to determine for, YYYY-MM-DD (default: today)")
-    ] = None,
-    drafts: Annotated[bool, typer.Option(help="also apply draft packs")] = False,
-    root: Annotated[Path, typer.Option(help="the folder of packs")] = pack.PACKS_DIR,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Which clauses of which pack versions the facts meet, and which facts are still missing."""
-    if sector not in SECTOR_BY_CODE:
-        raise fail(f"unknown sector {sector!r}; use one of: {', '.join(SECTOR_BY_CODE)}", EXIT_INPUT)
-    try:
-        given = json.loads(facts.read_text("utf-8"))
-        day = date.fromisoformat(at) if at else runtime_of(ctx).clock.now().astimezone(SHANGHAI).date()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise fail(f"bad input: {exc}", EXIT_INPUT) from exc
-    if not isinstance(given, dict):
-        raise fail("the facts file holds one JSON object: fact name → value", EXIT_INPUT)
-    result = determine(pack.load_all(root), sector, given, day, drafts=drafts)
-    rows = [
-        {
-            "pack": m.pack,
-            "version": m.version,
-            "clause": m.clause,
-            "major": True,
-            "facts": m.facts,
-            "citation": m.citation,
-            "verification": m.verification,
-            "checksum": m.checksum,
-        }
-        for m in result.met
-    ]
-    if as_json:
-        emit_json(
-            {
-                "determinations": rows,
-                "missing": list(result.missing),
-                "packs": [{"pack": p, "version": v} for p, v in result.packs],
-            }
-        )
-        return
-    for row in rows:
-        console.print(f"重大事故隐患 {row['pack']}/{row['clause']} ({row['version']}, {row['citation']})")
-    if result.missing:
-        console.print(f"still to answer: {', '.join(result.missing)}")
-
-
-@accident_app.command("grade")
-def accident_grade(
-    deaths: Annotated[int, typer.Option(min=0, help="死亡人数")] = 0,
-    serious_injuries: Annotated[
-        int, typer.Option(min=0, help="重伤人数 (incl. acute industrial poisoning)")
-    ] = 0,
-    direct_loss_yuan: Annotated[str, typer.Option(help="直接经济损失, yuan")] = "0",
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Grade an accident under Decree 493 Art. 3: the highest grade any criterion reaches."""
-    try:
-        loss = Decimal(direct_loss_yuan)
-    except InvalidOperation as exc:
-        raise fail("--direct-loss-yuan is a number of yuan", EXIT_INPUT) from exc
-    if not loss.is_finite():
-        raise fail("--direct-loss-yuan is a number of yuan", EXIT_INPUT)
-    grading = grade_accident(deaths, serious_injuries, loss)
-    decided_by = [
-        {
-            "criterion": d.criterion,
-            "value": int(d.value) if d.value == d.value.to_integral_value() else float(d.value),
-        }
-        for d in grading.decided_by
-    ]
-    if as_json:
-        emit_json({"grade": grading.grade.value, "decided_by": decided_by})
-        return
-    reasons = ", ".join(f"{d['criterion']} = {d['value']}" for d in decided_by)
-    console.print(f"{grading.name_zh} ({grading.grade.value}), decided by {reasons}")
 
 
 def main() -> None:
