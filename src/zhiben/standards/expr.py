@@ -285,3 +285,119 @@ def _logic(op: str, values: list[Value]) -> bool | None:
     if any(v is decisive for v in values):
         return decisive
     return None if any(v is None for v in values) else not decisive
+
+
+# Units: each number fact declares one (`t`, `t/a`, `kN/m²`); a condition's sub-expressions get theirs
+# from the facts they read. A unit is a product of symbols with integer powers, kept as sorted
+# (symbol, power) pairs; `()` is dimensionless (a fact divided by a fact of the same unit). A constant
+# has no unit of its own: it is a dimensionless scale factor and fits beside any unit.
+Unit = tuple[tuple[str, int], ...]
+DIMENSIONLESS: Unit = ()
+_POWERS = {"²": 2, "³": 3}
+
+
+def parse_unit(text: str) -> Unit:
+    """`t/a` → t·a⁻¹, `kN/m²` → kN·m⁻², `m*m` → m²; everything after the first `/` is the denominator."""
+    numerator, _, denominator = text.replace("(", "").replace(")", "").partition("/")
+    powers: dict[str, int] = {}
+    for part, sign in ((numerator, 1), (denominator, -1)):
+        for factor in part.replace("·", "*").split("*"):
+            symbol, power = _factor(factor.strip())
+            if symbol and symbol != "1":
+                powers[symbol] = powers.get(symbol, 0) + sign * power
+    return _unit(powers)
+
+
+def _factor(text: str) -> tuple[str, int]:
+    if text[-1:] in _POWERS:
+        return text[:-1], _POWERS[text[-1]]
+    symbol, caret, power = text.partition("^")
+    return (symbol, int(power)) if caret and power.lstrip("-").isdigit() else (text, 1)
+
+
+def _unit(powers: Mapping[str, int]) -> Unit:
+    return tuple(sorted((symbol, power) for symbol, power in powers.items() if power))
+
+
+def format_unit(unit: Unit) -> str:
+    """The unit written out: `t/a`, `m*m`, `kN/(m*m)`, or `dimensionless`."""
+    if not unit:
+        return "dimensionless"
+    above = [s for s, p in unit for _ in range(p) if p > 0]
+    below = [s for s, p in unit for _ in range(-p) if p < 0]
+    top = "*".join(above) or "1"
+    if not below:
+        return top
+    bottom = "*".join(below)
+    return f"{top}/({bottom})" if len(below) > 1 else f"{top}/{bottom}"
+
+
+def _combine(op: str, a: Unit, b: Unit) -> Unit:
+    powers = dict(a)
+    for symbol, power in b:
+        powers[symbol] = powers.get(symbol, 0) + (power if op == "*" else -power)
+    return _unit(powers)
+
+
+@dataclass(frozen=True)
+class UnitMismatch:
+    """An operator whose two sides are quantities in different units (`t` against `t/a`)."""
+
+    op: str
+    left: Unit
+    right: Unit
+
+    def __str__(self) -> str:
+        return f"`{self.op}` between {format_unit(self.left)} and {format_unit(self.right)}: the units differ"
+
+
+def unit_mismatches(node: Node, units: Mapping[str, Unit]) -> list[UnitMismatch]:
+    """Every `+`, `-` or comparison in the condition whose sides have different units.
+
+    `units` maps each number fact to its unit; facts not in it (booleans, text) have none.
+    """
+    found: list[UnitMismatch] = []
+    _unit_of(node, units, found)
+    return found
+
+
+def _unit_of(node: Node, units: Mapping[str, Unit], found: list[UnitMismatch]) -> Unit | None:
+    """The node's unit; None for a constant (a scale factor) or a value that is not a quantity."""
+    match node:
+        case Fact(name=name):
+            return units.get(name)
+        case Unary(op="-", operand=operand):
+            return _unit_of(operand, units, found)
+        case Binary(op="*" | "/" as op, left=left, right=right):
+            a, b = _unit_of(left, units, found), _unit_of(right, units, found)
+            if a is None and b is None:
+                return None
+            return _combine(op, a or DIMENSIONLESS, b or DIMENSIONLESS)
+        case Binary(op=op, left=left, right=right) | Compare(op=op, left=left, right=right):
+            a, b = _unit_of(left, units, found), _unit_of(right, units, found)
+            if a is not None and b is not None and a != b:
+                found.append(UnitMismatch(op, a, b))
+            return (a if a is not None else b) if isinstance(node, Binary) else None
+        case Unary(operand=operand) | In(item=operand):
+            _unit_of(operand, units, found)
+        case Logic(items=items):
+            for item in items:
+                _unit_of(item, units, found)
+    return None
+
+
+def text_constants(node: Node) -> list[tuple[str, str, str]]:
+    """(fact, operator, constant) for each text fact tested against a text constant with ==, != or `in`."""
+    match node:
+        case (
+            Compare(op="==" | "!=" as op, left=Fact(name=name), right=Const(value=str() as value))
+            | Compare(op="==" | "!=" as op, left=Const(value=str() as value), right=Fact(name=name))
+        ):
+            return [(name, op, value)]
+        case In(item=Fact(name=name), options=options):
+            return [(name, "in", value) for value in options if isinstance(value, str)]
+        case Unary(operand=operand):
+            return text_constants(operand)
+        case Logic(items=items):
+            return [found for item in items for found in text_constants(item)]
+    return []
