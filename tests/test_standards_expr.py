@@ -8,7 +8,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zhiben.standards.expr import ExprError, evaluate, facts_in, parse
+from zhiben.standards.expr import (
+    DIMENSIONLESS,
+    ExprError,
+    Unit,
+    evaluate,
+    facts_in,
+    format_unit,
+    parse,
+    parse_unit,
+    text_constants,
+    unit_mismatches,
+)
 
 COAL = {
     "approved_capacity_t_per_year": "number",
@@ -142,3 +153,128 @@ def test_an_answer_given_with_facts_missing_holds_whatever_they_turn_out_to_be(
     full = evaluate(node, completed)
     if answer is not None:
         assert full is answer or (full is None and "/" in text)
+
+
+# Units: every number fact declares one; constants are dimensionless scale factors.
+QUANTITIES = {
+    "annual_output_t_per_year": "number",
+    "approved_capacity_t_per_year": "number",
+    "max_monthly_output_t": "number",
+    "pit_deformation_mm": "number",
+    "pit_deformation_control_mm": "number",
+    "pile_diameter_m": "number",
+    "cavity_depth_m": "number",
+    "cavity_area_m2": "number",
+    "formwork_load_kn_m2": "number",
+    "formwork_force_kn": "number",
+    "mine_type": "text",
+    "mine_is_outburst": "boolean",
+}
+UNITS: dict[str, Unit] = {
+    "annual_output_t_per_year": parse_unit("t/a"),
+    "approved_capacity_t_per_year": parse_unit("t/a"),
+    "max_monthly_output_t": parse_unit("t"),
+    "pit_deformation_mm": parse_unit("mm"),
+    "pit_deformation_control_mm": parse_unit("mm"),
+    "pile_diameter_m": parse_unit("m"),
+    "cavity_depth_m": parse_unit("m"),
+    "cavity_area_m2": parse_unit("m²"),
+    "formwork_load_kn_m2": parse_unit("kN/m²"),
+    "formwork_force_kn": parse_unit("kN"),
+}
+
+
+def mismatches(text: str) -> list[str]:
+    return [str(m) for m in unit_mismatches(parse(text, QUANTITIES), UNITS)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("declared", "written"),
+    [
+        ("t", "t"),
+        ("t/a", "t/a"),
+        ("kN/m²", "kN/(m*m)"),
+        ("kN/(m*m)", "kN/(m*m)"),
+        ("m^2", "m*m"),
+        ("m·m", "m*m"),
+        ("°", "°"),
+        ("个区段", "个区段"),
+        ("1/s", "1/s"),
+        ("m/m", "dimensionless"),
+        ("", "dimensionless"),
+    ],
+)
+def test_a_declared_unit_is_read_as_symbols_with_powers(declared: str, written: str) -> None:
+    assert format_unit(parse_unit(declared)) == written
+
+
+def test_two_spellings_of_one_compound_unit_are_the_same_unit() -> None:
+    assert parse_unit("kN/m²") == parse_unit("kN/(m*m)") == parse_unit("kN/m^2")
+    assert parse_unit("m/m") == DIMENSIONLESS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "annual_output_t_per_year >= 1.10 * approved_capacity_t_per_year",
+        "pit_deformation_mm >= 0.8 * pit_deformation_control_mm",
+        "pit_deformation_mm / pit_deformation_control_mm >= 0.8",  # a ratio: dimensionless against a constant
+        "cavity_depth_m > pile_diameter_m",
+        "cavity_depth_m - pile_diameter_m > 0.5",
+        "cavity_depth_m * pile_diameter_m > cavity_area_m2",  # m*m against m²
+        "formwork_force_kn / cavity_area_m2 > formwork_load_kn_m2",  # kN/(m*m) against kN/m²
+        "-cavity_depth_m < -1 and 2 * 3 > 5",
+        "mine_type == 'open_pit' and mine_is_outburst",
+    ],
+)
+def test_quantities_in_one_unit_or_scaled_by_constants_agree(text: str) -> None:
+    assert mismatches(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (
+            "max_monthly_output_t > 0.10 * approved_capacity_t_per_year",
+            "`>` between t and t/a: the units differ",
+        ),
+        ("cavity_depth_m + pit_deformation_mm > 1", "`+` between m and mm: the units differ"),
+        ("pile_diameter_m - cavity_area_m2 > 0", "`-` between m and m*m: the units differ"),
+        (
+            "cavity_depth_m * pile_diameter_m > cavity_depth_m",
+            "`>` between m*m and m: the units differ",
+        ),
+        (
+            "annual_output_t_per_year / max_monthly_output_t == pile_diameter_m",
+            "`==` between 1/a and m: the units differ",
+        ),
+        (
+            "pit_deformation_mm / pit_deformation_control_mm > cavity_depth_m",
+            "`>` between dimensionless and m: the units differ",
+        ),
+        (
+            "formwork_force_kn / cavity_depth_m >= formwork_load_kn_m2",
+            "`>=` between kN/m and kN/(m*m): the units differ",
+        ),
+    ],
+)
+def test_an_operator_between_different_units_is_named_with_both_units(text: str, problem: str) -> None:
+    assert mismatches(text) == [problem]
+
+
+def test_every_mismatch_in_a_condition_is_found_not_just_the_first() -> None:
+    found = mismatches("cavity_depth_m > pit_deformation_mm or (max_monthly_output_t + cavity_depth_m > 1)")
+    assert found == ["`>` between m and mm: the units differ", "`+` between t and m: the units differ"]
+
+
+def test_text_constants_are_listed_with_their_operator_on_either_side() -> None:
+    node = parse(
+        "mine_type == 'open_pit' or 'mixed' != mine_type or not (mine_type in ['a', 'b'])",
+        QUANTITIES,  # type: ignore[arg-type]
+    )
+    assert text_constants(node) == [
+        ("mine_type", "==", "open_pit"),
+        ("mine_type", "!=", "mixed"),
+        ("mine_type", "in", "a"),
+        ("mine_type", "in", "b"),
+    ]
