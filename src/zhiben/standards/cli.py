@@ -8,14 +8,14 @@ import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, fail, runtime_of
 from zhiben.enterprise.domain import SECTOR_BY_CODE
 from zhiben.kit.clock import SHANGHAI
-from zhiben.standards import gb18218, pack
+from zhiben.standards import gb18218, pack, seveso3
 from zhiben.standards.accident import grade_accident
 from zhiben.standards.engine import determine
 
@@ -25,15 +25,28 @@ accident_app = typer.Typer(help="Accidents (生产安全事故).", no_args_is_he
 
 def gb18218_command(
     inventory: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="CSV: " + ", ".join(gb18218.COLUMNS))
+        Path, typer.Argument(exists=True, dir_okay=False, help="CSV: " + ", ".join(seveso3.COLUMNS))
     ],
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    regime: Annotated[
+        Literal["gb18218", "seveso3"],
+        typer.Option(help="gb18218: units under GB 18218-2018; seveso3: the establishment under Seveso III"),
+    ] = "gb18218",
 ) -> None:
-    """Identify and grade major hazard installations (重大危险源) under GB 18218-2018, unit by unit."""
+    """Identify and grade major hazard installations (重大危险源) under GB 18218-2018, unit by unit;
+    or, with --regime seveso3, the whole establishment's Seveso III tier (Directive 2012/18/EU Annex I)."""
     try:
         text = inventory.read_text("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise fail("the inventory must be a UTF-8 CSV file", EXIT_INPUT) from exc
+    if regime == "seveso3":
+        assessment = seveso3.assess(seveso3.read_inventory(csv.DictReader(text.splitlines())))
+        if as_json:
+            emit_json(seveso3.as_json(assessment))
+            return
+        for line in seveso3.summary(assessment):
+            console.print(line, markup=False, highlight=False)
+        return
     results = gb18218.identify(gb18218.read_inventory(csv.DictReader(text.splitlines())))
     if as_json:
         emit_json({"units": [gb18218.as_json(result) for result in results]})
