@@ -8,6 +8,10 @@ the threshold itself, as 以上 requires.
 
 Allowed: numbers, true/false, 'text'; fact names; + - * /; < <= > >= == != (chained too);
 and, or, not; `x in ['a', 'b']`. Nothing else: no calls, attributes, subscripts or comprehensions.
+
+`unit_mismatches` and `text_constants` are the checks `zhiben rules check` runs on a condition beyond its
+types: the units of both sides of each `+`, `-` and comparison, and the text constants a fact is tested
+against (see docs/rulepacks.md).
 """
 
 from __future__ import annotations

@@ -155,6 +155,14 @@ class RulePack:
     def id(self) -> str:
         return self.spec.pack
 
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    def in_force(self, on: date) -> bool:
+        e = self.spec.effective
+        return e.from_ <= on and (e.until is None or on < e.until)
+
     def asked(self, fact_name: str, facts: Mapping[str, Any]) -> bool:
         """Whether a checklist asks this fact's question, given the answers so far.
 
@@ -165,14 +173,6 @@ class RulePack:
             raise KeyError(f"{self.id}/{self.version} declares no fact {fact_name!r}")
         condition = dict(self.ask_if).get(fact_name)
         return condition is None or evaluate(condition, facts) is not False
-
-    @property
-    def version(self) -> str:
-        return self.spec.version
-
-    def in_force(self, on: date) -> bool:
-        e = self.spec.effective
-        return e.from_ <= on and (e.until is None or on < e.until)
 
 
 class PackError(ValueError):
