@@ -49,6 +49,15 @@ class InvalidInputError(ZhibenError):
         fields = [{"field": field, "reason": reason, "message": message}]
         super().__init__(summary=f"{field}: {message}", fields=fields, **details)
 
+    @classmethod
+    def of(cls, problems: list[tuple[str, str, str]]) -> InvalidInputError:
+        """One error for several wrong fields, each (field, reason, message), so a form shows them all."""
+        error = cls(*problems[0])
+        error.details["fields"] = [{"field": f, "reason": r, "message": m} for f, r, m in problems]
+        if len(problems) > 1:
+            error.details["summary"] += f" (and {len(problems) - 1} more)"
+        return error
+
 
 class InvalidUsccError(InvalidInputError):
     code = "invalid_uscc"

@@ -4,7 +4,7 @@ from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.auth.models import ServiceContract, User
 from zhiben.db.base import Base
 from zhiben.division.models import Division, DivisionDataset
-from zhiben.enterprise.models import Enterprise
+from zhiben.enterprise.models import Enterprise, Facility
 from zhiben.hazard.models import (
     DeadlineExtension,
     Evidence,
@@ -13,20 +13,26 @@ from zhiben.hazard.models import (
     RectificationPlan,
     Supervision,
 )
+from zhiben.standards.models import ClauseFinding, EnterpriseFact, Redetermination, RedeterminationChange
 
 metadata = Base.metadata
 
 __all__ = [
     "AuditEntry",
     "AuditHead",
+    "ClauseFinding",
     "DeadlineExtension",
     "Division",
     "DivisionDataset",
     "Enterprise",
+    "EnterpriseFact",
     "Evidence",
+    "Facility",
     "Hazard",
     "HazardCounter",
     "RectificationPlan",
+    "Redetermination",
+    "RedeterminationChange",
     "ServiceContract",
     "Supervision",
     "User",

@@ -526,3 +526,16 @@ def mark_overdue(session: Session, actor: Principal, escalate_levels: int, batch
             hazard.escalated_to = escalated(hazard.county_code, escalate_levels)
         _finish(session, actor, hazard, "overdue", before)
     return len(found)
+
+
+def restate_citation(session: Session, actor: Principal, hazard_id: int, citation: dict[str, str]) -> Hazard:
+    """New facts still meet the clause an open hazard cites: the citation carries the facts as they are now.
+
+    Called by the standards feature when an enterprise's answers change; the level and state stay."""
+    hazard = get_hazard(session, actor, hazard_id, for_update=True)
+    if not hazard.is_open:
+        raise ConflictError(reason="a closed or rejected hazard keeps the citation it was closed with")
+    check_citation(HazardLevel(hazard.level or HazardLevel.major), citation)
+    before = snapshot(hazard)
+    hazard.citation = citation
+    return _finish(session, actor, hazard, "restate_citation", before)

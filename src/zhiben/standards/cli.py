@@ -8,19 +8,22 @@ import json
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
-from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, fail, runtime_of
+from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, fail, progress_bar, runtime_of
+from zhiben.enterprise import repository as enterprise_repository
 from zhiben.enterprise.domain import SECTOR_BY_CODE
+from zhiben.errors import NotFoundError
 from zhiben.kit.clock import SHANGHAI
-from zhiben.standards import gb18218, pack, seveso3
+from zhiben.standards import checklist, gb18218, pack, redetermine, schemas, seveso3
 from zhiben.standards.accident import grade_accident
 from zhiben.standards.engine import determine
 
 rules_app = typer.Typer(help="Determination standards as rule packs (判定标准).", no_args_is_help=True)
 accident_app = typer.Typer(help="Accidents (生产安全事故).", no_args_is_help=True)
+SHOWN_CHANGES = 50
 
 
 def gb18218_command(
@@ -163,3 +166,148 @@ def accident_grade(
         return
     reasons = ", ".join(f"{d['criterion']} = {d['value']}" for d in decided_by)
     console.print(f"{grading.name_zh} ({grading.grade.value}), decided by {reasons}")
+
+
+def _enterprise_id(session: Any, principal: Any, key: str) -> int:
+    """An enterprise named by its id or its unified social credit code, within the caller's scope."""
+    if key.isdigit() and len(key) < 18:
+        return int(key)
+    found = enterprise_repository.get_by_uscc(session, principal, key.strip().upper())
+    if found is None:
+        raise NotFoundError(kind="enterprise", key=key)
+    return found.id
+
+
+@rules_app.command("checklist")
+def rules_checklist(
+    ctx: typer.Context,
+    enterprise: Annotated[str, typer.Argument(help="enterprise id or unified social credit code")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The questions of every pack that applies to the enterprise today, with the current answers."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    principal = rt.principal()
+    with rt.uow(write=False) as uow:
+        found = checklist.checklist(
+            uow.session,
+            principal,
+            _enterprise_id(uow.session, principal, enterprise),
+            checklist.installed_packs(),
+        )
+        questions = [schemas.QuestionRead.of(q).model_dump(mode="json") for q in found.questions]
+    if as_json:
+        emit_json(
+            {
+                "enterprise_id": found.enterprise_id,
+                "on": found.on.isoformat(),
+                "packs": [schemas.PackSummary.of(p).model_dump(mode="json") for p in found.packs],
+                "questions": questions,
+            }
+        )
+        return
+    for q in questions:
+        answer = q["answer"]["value"] if q["answer"] else "—"
+        unit = f" [{q['unit']}]" if q["unit"] else ""
+        console.print(f"{q['pack']}/{q['fact']}{unit}: {q['question']['zh']} → {answer}")
+
+
+@rules_app.command("answer")
+def rules_answer(
+    ctx: typer.Context,
+    enterprise: Annotated[str, typer.Argument(help="enterprise id or unified social credit code")],
+    answers: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="JSON: fact name → answer")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Answer checklist questions (use --as for the answering user), then determine the enterprise again:
+    a clause of a released pack that the facts meet raises a major hazard."""
+    try:
+        given = json.loads(answers.read_text("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise fail(f"bad input: {exc}", EXIT_INPUT) from exc
+    if not isinstance(given, dict):
+        raise fail("the answers file holds one JSON object: fact name → answer", EXIT_INPUT)
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    principal = rt.principal()
+    with rt.uow() as uow:
+        outcome = checklist.answer(
+            uow.session,
+            principal,
+            _enterprise_id(uow.session, principal, enterprise),
+            given,
+            checklist.installed_packs(),
+        )
+    result = schemas.DeterminationRead.of(outcome).model_dump(mode="json")
+    if as_json:
+        emit_json(result)
+        return
+    console.print(f"{len(outcome.changed)} answers changed")
+    for met in result["met"]:
+        hazard = (
+            f" → hazard {met['hazard_id']} ({met['hazard_action'] or 'unchanged'})"
+            if met["hazard_id"]
+            else ""
+        )
+        flag = " [provisional: draft pack]" if met["provisional"] else ""
+        console.print(f"重大事故隐患 {met['pack']}/{met['clause']} ({met['citation']}){flag}{hazard}")
+    if outcome.missing:
+        console.print(f"still to answer: {', '.join(outcome.missing)}")
+
+
+@rules_app.command("redetermine")
+def rules_redetermine(
+    ctx: typer.Context,
+    pack_id: Annotated[str, typer.Option("--pack", help="pack id, e.g. coal-mine")],
+    version: Annotated[str, typer.Option(help="the version to determine with, e.g. 2026.1")],
+    against: Annotated[
+        str | None, typer.Option(help="the version to compare with (default: the one it supersedes)")
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option(help="also re-determine the changed enterprises: newly met clauses raise hazards")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Re-evaluate every enterprise's current facts under a pack version and its predecessor; store and
+    print the difference: newly major, no longer major, major under other clauses, unchanged."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    principal = rt.principal()
+    with rt.uow() as uow, progress_bar("re-determining") as bar:
+        task = bar.add_task("enterprises", total=None)
+        run, changes = redetermine.redetermine(
+            uow.session,
+            principal,
+            checklist.installed_packs(),
+            pack_id,
+            version,
+            against=against,
+            apply=apply,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+        summary = schemas.RedeterminationRead.model_validate(run).model_dump(mode="json")
+    if as_json:
+        emit_json(
+            summary
+            | {
+                "changes": [
+                    {
+                        "enterprise_id": c.enterprise_id,
+                        "change": c.change,
+                        "before": c.before,
+                        "after": c.after,
+                    }
+                    for c in changes
+                ]
+            }
+        )
+        return
+    console.print(
+        f"{run.pack} {run.version} against {run.against or 'nothing'}: {run.enterprises} enterprises; "
+        f"newly major {run.newly_major}, no longer major {run.no_longer_major}, "
+        f"still major {run.still_major}, still not major {run.still_not_major} (run {run.id})"
+    )
+    for c in changes[:SHOWN_CHANGES]:
+        console.print(f"  enterprise {c.enterprise_id}: {c.change} {list(c.before)} → {list(c.after)}")
+    if len(changes) > SHOWN_CHANGES:
+        console.print(f"  … {len(changes) - SHOWN_CHANGES} more: GET /api/v1/redeterminations/{run.id}")

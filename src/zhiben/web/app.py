@@ -34,6 +34,7 @@ from zhiben.hazard.api import router as hazard_router
 from zhiben.kit.blobs import BlobStore
 from zhiben.kit.clock import Clock, SystemClock
 from zhiben.kit.ratelimit import RateLimiter
+from zhiben.standards.api import router as standards_router
 from zhiben.web.messages import validation_message
 from zhiben.worker.scheduler import every, run_overdue_job
 
@@ -190,7 +191,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         return response
 
     install_error_handlers(app)
-    for router in (auth_router, division_router, enterprise_router, hazard_router, audit_router):
+    for router in (
+        auth_router,
+        division_router,
+        enterprise_router,
+        hazard_router,
+        standards_router,
+        audit_router,
+    ):
         app.include_router(router)
 
     @app.get("/api/v1/health", tags=["health"])
