@@ -20,6 +20,7 @@ from zhiben.standards.pack import (
     RulePack,
     check_effective_dates,
     check_pack,
+    check_shared_facts,
     coerce_answer,
     load_all,
     load_pack,
@@ -62,6 +63,22 @@ def test_each_pack_passes_the_check(pack: RulePack) -> None:
 
 def test_no_two_released_versions_of_a_pack_are_in_force_on_the_same_day() -> None:
     assert check_effective_dates(PACKS) == []
+
+
+def test_a_fact_name_means_one_thing_in_every_pack(tmp_path: Path) -> None:
+    assert check_shared_facts(PACKS) == []
+    demo = Path(__file__).parent / "data" / "rulepacks" / "demo-coal" / "2020.1.yaml"
+    other = tmp_path / "other-coal"
+    other.mkdir()
+    text = demo.read_text("utf-8").replace("pack: demo-coal", "pack: other-coal")
+    (other / "2020.1.yaml").write_text(
+        text.replace(
+            "max_monthly_output_t: {type: number, unit: t,", "max_monthly_output_t: {type: number, unit: kt,"
+        ),
+        "utf-8",
+    )
+    [problem] = check_shared_facts([load_pack(demo), load_pack(other / "2020.1.yaml")])
+    assert problem.startswith("fact max_monthly_output_t is declared differently") and "kt" in problem
 
 
 @pytest.mark.parametrize("pack", PACKS, ids=lambda p: f"{p.id}/{p.version}")

@@ -77,7 +77,7 @@ def rules_check(
             continue
         packs.append(loaded)
         problems += [f"{path.relative_to(root)}: {p}" for p in pack.check_pack(loaded, SECTOR_BY_CODE)]
-    problems += pack.check_effective_dates(packs)
+    problems += pack.check_effective_dates(packs) + pack.check_shared_facts(packs)
     for problem in problems:
         console.print(f"[red]{problem}[/red]")
     clauses = sum(len(p.clauses) for p in packs)

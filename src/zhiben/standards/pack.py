@@ -417,6 +417,23 @@ def check_effective_dates(packs: Iterable[RulePack]) -> list[str]:
     return problems
 
 
+def check_shared_facts(packs: Iterable[RulePack]) -> list[str]:
+    """A fact name means one thing in every pack: an enterprise's facts are stored by name, and one answer
+    serves every pack that asks it, so the same name must have the same type and unit everywhere."""
+    declared: dict[str, dict[tuple[str, str], list[str]]] = {}
+    for pack in packs:
+        for name, fact in pack.spec.facts.items():
+            declared.setdefault(name, {}).setdefault((fact.type, fact.unit), []).append(
+                f"{pack.id}/{pack.version}"
+            )
+    return [
+        f"fact {name} is declared differently: "
+        + "; ".join(f"{kind} [{unit}] in {', '.join(where)}" for (kind, unit), where in sorted(ways.items()))
+        for name, ways in sorted(declared.items())
+        if len(ways) > 1
+    ]
+
+
 def pack_files(root: Path = PACKS_DIR) -> list[Path]:
     return sorted(root.glob("*/*.yaml"))
 
