@@ -93,3 +93,22 @@ def test_facilities_stay_within_scope_and_bad_lines_are_named(db: Db) -> None:
     unknown = {"lines": [INVENTORY["lines"][0] | {"substance": "不存在的物质", "cas": ""}]}
     response = client.post("/api/v1/gb18218", json=unknown, headers=headers)
     assert response.status_code == 422 and "不存在的物质" in response.text
+
+
+def test_the_cli_stores_an_inventory_on_the_facilities(db: Db, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from zhiben.cli.main import app
+    from zhiben.enterprise.models import Facility
+
+    plant = db.enterprise(county="320311", sector="hazchem_storage")
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        "unit,unit_type,substance,cas,category,quantity_t,exposed_people\n罐区一,storage,液氯,7782-50-5,,5,120\n",
+        "utf-8",
+    )
+    result = cli.invoke(app, ["gb18218", str(inventory), "--store", str(plant), "--json"])
+    assert result.exit_code == 0, result.output
+    with db.uow(write=False) as uow:
+        [facility] = uow.session.scalars(select(Facility).where(Facility.enterprise_id == plant)).all()
+        assert (facility.name, facility.is_major_hazard, facility.s) == ("罐区一", True, "1")
+    refused = cli.invoke(app, ["gb18218", str(inventory), "--store", str(plant), "--regime", "seveso3"])
+    assert refused.exit_code == 2

@@ -17,7 +17,7 @@ from zhiben.enterprise import repository as enterprise_repository
 from zhiben.enterprise.domain import SECTOR_BY_CODE
 from zhiben.errors import NotFoundError
 from zhiben.kit.clock import SHANGHAI
-from zhiben.standards import checklist, gb18218, pack, redetermine, schemas, seveso3
+from zhiben.standards import checklist, gb18218, installations, pack, redetermine, schemas, seveso3
 from zhiben.standards.accident import grade_accident
 from zhiben.standards.engine import determine
 
@@ -27,6 +27,7 @@ SHOWN_CHANGES = 50
 
 
 def gb18218_command(
+    ctx: typer.Context,
     inventory: Annotated[
         Path, typer.Argument(exists=True, dir_okay=False, help="CSV: " + ", ".join(seveso3.COLUMNS))
     ],
@@ -35,6 +36,12 @@ def gb18218_command(
         Literal["gb18218", "seveso3"],
         typer.Option(help="gb18218: units under GB 18218-2018; seveso3: the establishment under Seveso III"),
     ] = "gb18218",
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="store each unit on this enterprise's facility of the same name (id or credit code; gb18218 only)"
+        ),
+    ] = None,
 ) -> None:
     """Identify and grade major hazard installations (重大危险源) under GB 18218-2018, unit by unit;
     or, with --regime seveso3, the whole establishment's Seveso III tier (Directive 2012/18/EU Annex I)."""
@@ -43,6 +50,8 @@ def gb18218_command(
     except UnicodeDecodeError as exc:
         raise fail("the inventory must be a UTF-8 CSV file", EXIT_INPUT) from exc
     if regime == "seveso3":
+        if store is not None:
+            raise fail("--store keeps GB 18218 units on facilities; it does not apply to seveso3", EXIT_INPUT)
         assessment = seveso3.assess(seveso3.read_inventory(csv.DictReader(text.splitlines())))
         if as_json:
             emit_json(seveso3.as_json(assessment))
@@ -50,7 +59,15 @@ def gb18218_command(
         for line in seveso3.summary(assessment):
             console.print(line, markup=False, highlight=False)
         return
-    results = gb18218.identify(gb18218.read_inventory(csv.DictReader(text.splitlines())))
+    lines = gb18218.read_inventory(csv.DictReader(text.splitlines()))
+    results = gb18218.identify(lines)
+    if store is not None:
+        rt = runtime_of(ctx)
+        rt.require_migrated()
+        principal = rt.principal()
+        with rt.uow() as uow:
+            installations.assess(uow.session, principal, _enterprise_id(uow.session, principal, store), lines)
+        console.print(f"stored {len(results)} units on the enterprise's facilities")
     if as_json:
         emit_json({"units": [gb18218.as_json(result) for result in results]})
         return
