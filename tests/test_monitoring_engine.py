@@ -87,6 +87,12 @@ def streams(draw: st.DrawFn) -> tuple[list[Sensor], list[Reading]]:
     return table, readings
 
 
+def test_the_initial_state_is_a_fresh_sensor_state_per_sensor() -> None:
+    table = [Sensor("A", limits=(Limit(Condition.alarm, "hi", Direction.high, 1.0, 1.0),)), Sensor("B")]
+    compiled = engine.SensorTable.build(table)
+    assert engine.EngineState.initial(compiled).states(compiled) == [SensorState().fit(s) for s in table]
+
+
 def run_engine(
     table: list[Sensor], batches: list[tuple[list[Reading], int]]
 ) -> tuple[list[AlarmEvent], list[SensorState], int, int]:

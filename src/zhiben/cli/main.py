@@ -36,6 +36,7 @@ from zhiben.hazard import repository as hazard_repository
 from zhiben.hazard.clearance import clearance as compute_clearance
 from zhiben.hazard.domain import HazardState
 from zhiben.kit.pagination import PageRequest
+from zhiben.monitoring.cli import monitoring_app
 from zhiben.standards.cli import accident_app, gb18218_command, rules_app
 from zhiben.worker.scheduler import run_overdue_job
 
@@ -72,6 +73,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(accident_app, name="accident")
 app.command("gb18218")(gb18218_command)
 app.add_typer(enterprises_app, name="enterprises")
+app.add_typer(monitoring_app, name="monitoring")
 
 
 @app.callback()

@@ -145,7 +145,28 @@ class EngineState:
 
     @classmethod
     def initial(cls, table: SensorTable) -> EngineState:
-        return cls.from_states(table, [SensorState()] * len(table))
+        """Nothing seen yet (the same as `from_states` with a fresh `SensorState` per sensor)."""
+        n, n_lim = len(table), len(table.lim_sensor)
+
+        def times(k: int) -> I64:
+            return np.full(k, NONE, dtype=np.int64)
+
+        return cls(
+            last_ts=times(n),
+            is_offline=np.zeros(n, bool),
+            is_out_of_range=np.zeros(n, bool),
+            last_valid_ts=times(n),
+            last_valid_value=np.full(n, np.nan),
+            flat_since=times(n),
+            is_stuck=np.zeros(n, bool),
+            is_rate=np.zeros(n, bool),
+            is_calibration_due=np.zeros(n, bool),
+            out_of_order=np.zeros(n, np.int64),
+            duplicates=np.zeros(n, np.int64),
+            lim_active=np.zeros(n_lim, bool),
+            lim_on_since=times(n_lim),
+            lim_off_since=times(n_lim),
+        )
 
     @classmethod
     def from_states(cls, table: SensorTable, states: Sequence[SensorState]) -> EngineState:
