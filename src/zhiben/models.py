@@ -13,14 +13,18 @@ from zhiben.hazard.models import (
     RectificationPlan,
     Supervision,
 )
+from zhiben.monitoring.models import Alarm, AlarmLogEntry, DeadLetter, Reading, Sensor, SensorState
 from zhiben.standards.models import ClauseFinding, EnterpriseFact, Redetermination, RedeterminationChange
 
 metadata = Base.metadata
 
 __all__ = [
+    "Alarm",
+    "AlarmLogEntry",
     "AuditEntry",
     "AuditHead",
     "ClauseFinding",
+    "DeadLetter",
     "DeadlineExtension",
     "Division",
     "DivisionDataset",
@@ -30,9 +34,12 @@ __all__ = [
     "Facility",
     "Hazard",
     "HazardCounter",
+    "Reading",
     "RectificationPlan",
     "Redetermination",
     "RedeterminationChange",
+    "Sensor",
+    "SensorState",
     "ServiceContract",
     "Supervision",
     "User",

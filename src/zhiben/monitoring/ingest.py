@@ -1,0 +1,378 @@
+"""Ingestion: gateway messages in, readings stored, the engine run, alarms kept, all in one transaction.
+
+The payload (MQTT, the HTTP batch endpoint, a replayed file) is JSON, one of two shapes:
+
+    {"readings": [{"sensor": "CH4-01", "ts": "2026-11-28T08:00:00+08:00", "value": 0.42}, ...]}
+    {"readings": {"sensor": ["CH4-01", ...], "ts": [1764288000000, ...], "value": [0.42, ...]}}
+
+`sensor` is the point code registered for the enterprise; `ts` is ISO 8601 with an offset, or epoch
+milliseconds; `value` a number. The columnar shape parses several times faster and suits gateways that
+batch. A message that cannot be read at all is dead-lettered whole with the reason; readings of unknown
+sensors are dead-lettered together (one letter per message), and the rest of the message is ingested.
+
+Idempotent on (sensor, timestamp). A reading later than the sensor's last one is new: it is stored and
+evaluated. One at the same time as the last is a duplicate (a redelivery) and skipped. One earlier than
+the last is *late*: stored if not stored yet, never evaluated (the engine has moved past it), counted.
+The engine state saved with the readings is what a restarted worker resumes from, so a message
+redelivered after a crash neither stores nor raises anything twice.
+
+Concurrent workers: the engine state rows of the batch's sensors are locked (PostgreSQL: SELECT ... FOR
+UPDATE, in id order; SQLite: the writer lock), so two workers never evaluate one sensor at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from zhiben.db.uow import session_clock
+from zhiben.monitoring import alarms, domain, engine
+from zhiben.monitoring.models import DeadLetter, Reading, Sensor, SensorState
+from zhiben.monitoring.sensors import engine_sensor
+
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+MAX_LETTER_CHARS = 64 * 1024
+
+
+class PayloadError(ValueError):
+    """The message cannot be read at all; the reason is kept with it in the dead letters."""
+
+
+@dataclass
+class Parsed:
+    codes: list[str]
+    ts_ms: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One received message: whose it is, where it came from, and its raw bytes (or its readings
+    already read, e.g. from a coal-mine CDSS file, with `payload` kept for the dead letters)."""
+
+    enterprise_id: int
+    channel: str  # mqtt | http | file
+    origin: str  # topic, endpoint or file name
+    payload: bytes
+    parsed: Parsed | None = None
+
+
+@dataclass
+class IngestReport:
+    messages: int = 0
+    readings: int = 0  # readings in the messages
+    stored: int = 0  # new rows in `readings`
+    evaluated: int = 0  # readings the engine took (later than the sensor's last)
+    late: int = 0  # earlier than the sensor's last: stored when new, not evaluated
+    duplicates: int = 0  # already stored (a redelivery)
+    unknown: int = 0  # readings of sensors the enterprise has not registered
+    dead_letters: int = 0
+    events: int = 0
+    alarms_opened: int = 0
+    alarms_closed: int = 0
+    event_list: list[domain.AlarmEvent] = field(default_factory=list, repr=False)
+
+    def add(self, other: IngestReport) -> None:
+        for name in ("messages", "readings", "stored", "evaluated", "late", "duplicates", "unknown"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("dead_letters", "events", "alarms_opened", "alarms_closed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _ts_ms(value: object) -> int:
+    if isinstance(value, bool):
+        raise PayloadError("ts must be ISO 8601 text with an offset, or epoch milliseconds")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise PayloadError(f"ts {value!r} is not ISO 8601") from exc
+        if moment.tzinfo is None:
+            raise PayloadError(f"ts {value!r} has no UTC offset")
+        return domain.to_ms(moment)
+    raise PayloadError("ts must be ISO 8601 text with an offset, or epoch milliseconds")
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PayloadError(f"value {value!r} is not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise PayloadError("value must be a finite number")
+    return number
+
+
+def parse(payload: bytes) -> Parsed:
+    """Read a payload (either shape above) or raise PayloadError with the reason."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"the message is larger than {MAX_PAYLOAD_BYTES} bytes")
+    try:
+        data = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict) or "readings" not in data:
+        raise PayloadError('the message is a JSON object with "readings"')
+    readings = data["readings"]
+    if isinstance(readings, dict):
+        codes, stamps, values = (readings.get(k) for k in ("sensor", "ts", "value"))
+        if not (isinstance(codes, list) and isinstance(stamps, list) and isinstance(values, list)):
+            raise PayloadError('columnar readings have the lists "sensor", "ts" and "value"')
+        if not len(codes) == len(stamps) == len(values):
+            raise PayloadError('"sensor", "ts" and "value" have different lengths')
+        if not all(isinstance(c, str) for c in codes):
+            raise PayloadError("every sensor is a point code (text)")
+        if all(type(t) is int for t in stamps):
+            ts = np.fromiter(stamps, dtype=np.int64, count=len(stamps))
+        else:
+            ts = np.fromiter((_ts_ms(t) for t in stamps), dtype=np.int64, count=len(stamps))
+        try:
+            number = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise PayloadError("every value is a number") from exc
+        if number.ndim != 1 or any(isinstance(v, bool) for v in values) or not np.isfinite(number).all():
+            raise PayloadError("every value is a finite number")
+        return Parsed(list(codes), ts, number)
+    if not isinstance(readings, list):
+        raise PayloadError('"readings" is a list of readings or an object of columns')
+    codes, ts_list, value_list = [], [], []
+    for position, item in enumerate(readings):
+        if not isinstance(item, dict) or not isinstance(item.get("sensor"), str):
+            raise PayloadError(f"reading {position}: an object with sensor, ts and value")
+        try:
+            ts_list.append(_ts_ms(item.get("ts")))
+            value_list.append(_number(item.get("value")))
+        except PayloadError as exc:
+            raise PayloadError(f"reading {position}: {exc}") from exc
+        codes.append(item["sensor"])
+    return Parsed(codes, np.array(ts_list, dtype=np.int64), np.array(value_list, dtype=np.float64))
+
+
+def accepted_mask(
+    idx: npt.NDArray[np.int64], ts: npt.NDArray[np.int64], last: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per reading (in arrival order): is it later than every earlier reading of its sensor (the stored
+    last included)? And is it exactly at that latest time (a duplicate)?"""
+    n = len(idx)
+    if n == 0:
+        empty = np.zeros(0, dtype=bool)
+        return empty, empty
+    order = np.argsort(idx, kind="stable")
+    s_idx, s_ts = idx[order], ts[order]
+    starts = np.ones(n, dtype=bool)
+    starts[1:] = s_idx[1:] != s_idx[:-1]
+    base = last[s_idx]
+    base = np.where(base < s_ts.min(), s_ts.min() - 1, base)  # no last reading (or an older one): all later
+    floor = np.int64(base.min())
+    span = np.int64(max(s_ts.max(), base.max())) - floor + 1
+    group = np.cumsum(starts) - 1
+    key_ts = (s_ts - floor) + group * span
+    key_base = (base - floor) + group * span
+    running = np.maximum.accumulate(np.maximum(key_ts, key_base))
+    before = np.empty(n, dtype=np.int64)
+    before[0] = key_base[0]
+    before[1:] = running[:-1]
+    before = np.where(starts, key_base, np.maximum(before, key_base))
+    later, same = key_ts > before, key_ts == before
+    out_later, out_same = np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    out_later[order], out_same[order] = later, same
+    return out_later, out_same
+
+
+class Ingestor:
+    """Ingests batches of messages. Keep one per worker: it caches the engine's view of each sensor
+    (rebuilt when the sensor's version changes)."""
+
+    def __init__(self) -> None:
+        self._sensors: dict[int, tuple[int, domain.Sensor]] = {}
+
+    def _engine_sensor(self, row: Sensor) -> domain.Sensor:
+        cached = self._sensors.get(row.id)
+        if cached is None or cached[0] != row.version:
+            cached = (row.version, engine_sensor(row))
+            self._sensors[row.id] = cached
+        return cached[1]
+
+    def ingest(self, session: Session, messages: Sequence[Message]) -> IngestReport:
+        report = IngestReport(messages=len(messages))
+        now = session_clock(session).now()
+        parts: list[tuple[int, Parsed, Message]] = []
+        for message in messages:
+            try:
+                parsed = message.parsed if message.parsed is not None else parse(message.payload)
+                parts.append((message.enterprise_id, parsed, message))
+            except PayloadError as exc:
+                _dead_letter(session, message, str(exc), now)
+                report.dead_letters += 1
+        if not parts:
+            return report
+        wanted = {(eid, code) for eid, parsed, _ in parts for code in set(parsed.codes)}
+        rows = _sensors_for(session, wanted)
+        by_code = {(row.enterprise_id, row.code): row for row in rows if row.in_service}
+        idx_list, ts_list, val_list = [], [], []
+        position = {row.id: i for i, row in enumerate(sorted(by_code.values(), key=lambda r: r.id))}
+        ordered = sorted(by_code.values(), key=lambda r: r.id)
+        for enterprise_id, parsed, message in parts:
+            report.readings += len(parsed.codes)
+            ids = np.array(
+                [
+                    position.get(by_code[(enterprise_id, c)].id, -1) if (enterprise_id, c) in by_code else -1
+                    for c in parsed.codes
+                ],
+                dtype=np.int64,
+            )
+            unknown = ids < 0
+            if unknown.any():
+                missing = sorted({c for c, bad in zip(parsed.codes, unknown, strict=True) if bad})
+                _dead_letter(session, message, f"unknown sensors: {', '.join(missing[:20])}", now)
+                report.dead_letters += 1
+                report.unknown += int(unknown.sum())
+            keep = ~unknown
+            idx_list.append(ids[keep])
+            ts_list.append(parsed.ts_ms[keep])
+            val_list.append(parsed.values[keep])
+        if not ordered:
+            return report
+        idx = np.concatenate(idx_list)
+        ts = np.concatenate(ts_list)
+        val = np.concatenate(val_list)
+        states = _lock_states(session, [row.id for row in ordered], now)
+        table = engine.SensorTable.build([self._engine_sensor(row) for row in ordered])
+        stored_states = [
+            domain.SensorState.from_dict(states[row.id].state).fit(table.sensors[i])
+            for i, row in enumerate(ordered)
+        ]
+        engine_state = engine.EngineState.from_states(table, stored_states)
+        last = np.array(
+            [s.last_ts_ms if s.last_ts_ms is not None else engine.NONE for s in stored_states], dtype=np.int64
+        )
+        later, same = accepted_mask(idx, ts, last)
+        result = engine.evaluate(table, engine_state, idx, ts, val, domain.to_ms(now))
+        report.evaluated = int(later.sum())
+        late = ~later & ~same
+        stored_late = _store_late(session, ordered, idx[late], ts[late], val[late])
+        _store_new(session, ordered, idx[later], ts[later], val[later])
+        report.stored = report.evaluated + stored_late
+        report.late = int(late.sum())
+        report.duplicates = int(same.sum()) + (report.late - stored_late)
+        counts = np.bincount(idx[later], minlength=len(ordered))
+        late_counts = np.bincount(idx[late], minlength=len(ordered))
+        for i, row in enumerate(ordered):
+            state_row = states[row.id]
+            new_state = result.state.sensor_state(table, i)
+            if counts[i] or late_counts[i] or new_state != stored_states[i]:
+                state_row.state = new_state.as_dict()
+                state_row.readings += int(counts[i])
+                state_row.late += int(late_counts[i])
+                state_row.updated_at = now
+                if counts[i]:
+                    latest = np.flatnonzero(later & (idx == i))
+                    state_row.last_ts = domain.from_ms(int(ts[latest].max()))
+                    state_row.last_value = float(val[latest[np.argmax(ts[latest])]])
+        events = result.events.to_events(table)
+        report.events = len(events)
+        report.event_list = events
+        applied = alarms.apply_engine_events(session, {str(row.id): row for row in ordered}, events)
+        report.alarms_opened, report.alarms_closed = applied.opened, applied.closed
+        session.flush()
+        return report
+
+
+def _sensors_for(session: Session, wanted: set[tuple[int, str]]) -> list[Sensor]:
+    by_enterprise: dict[int, set[str]] = {}
+    for enterprise_id, code in wanted:
+        by_enterprise.setdefault(enterprise_id, set()).add(code)
+    rows: list[Sensor] = []
+    for enterprise_id, codes in by_enterprise.items():
+        listed = sorted(codes)
+        for start in range(0, len(listed), 1000):
+            rows += session.scalars(
+                select(Sensor).where(
+                    Sensor.enterprise_id == enterprise_id, Sensor.code.in_(listed[start : start + 1000])
+                )
+            )
+    return rows
+
+
+def _lock_states(session: Session, sensor_ids: list[int], now: datetime) -> dict[int, SensorState]:
+    """The engine state rows of these sensors, locked for this transaction (created when missing)."""
+    found: dict[int, SensorState] = {}
+    for start in range(0, len(sensor_ids), 1000):
+        part = sensor_ids[start : start + 1000]
+        query = select(SensorState).where(SensorState.sensor_id.in_(part)).order_by(SensorState.sensor_id)
+        found |= {s.sensor_id: s for s in session.scalars(query.with_for_update())}
+    for sensor_id in sensor_ids:
+        if sensor_id not in found:
+            state = SensorState(sensor_id=sensor_id, state={}, readings=0, late=0, updated_at=now)
+            session.add(state)
+            found[sensor_id] = state
+    session.flush()
+    return found
+
+
+def _rows(
+    ordered: list[Sensor], idx: npt.NDArray[np.int64], ts: npt.NDArray[np.int64], val: npt.NDArray[np.float64]
+) -> list[dict[str, object]]:
+    ids = [ordered[i].id for i in idx.tolist()]
+    return [
+        {"sensor_id": s, "ts": domain.from_ms(t), "value": v}
+        for s, t, v in zip(ids, ts.tolist(), val.tolist(), strict=True)
+    ]
+
+
+def _store_new(
+    session: Session,
+    ordered: list[Sensor],
+    idx: npt.NDArray[np.int64],
+    ts: npt.NDArray[np.int64],
+    val: npt.NDArray[np.float64],
+) -> None:
+    """Readings later than their sensor's last: none of them can be stored already."""
+    rows = _rows(ordered, idx, ts, val)
+    for start in range(0, len(rows), 50_000):
+        session.execute(insert(Reading), rows[start : start + 50_000])
+
+
+def _store_late(
+    session: Session,
+    ordered: list[Sensor],
+    idx: npt.NDArray[np.int64],
+    ts: npt.NDArray[np.int64],
+    val: npt.NDArray[np.float64],
+) -> int:
+    """Late readings are stored unless they are already (a redelivery); returns how many were new."""
+    rows = _rows(ordered, idx, ts, val)
+    stored = 0
+    seen: set[tuple[object, object]] = set()
+    for row in rows:
+        key = (row["sensor_id"], row["ts"])
+        if key in seen or session.get(Reading, key) is not None:
+            continue
+        seen.add(key)
+        session.execute(insert(Reading), [row])
+        stored += 1
+    return stored
+
+
+def _dead_letter(session: Session, message: Message, reason: str, now: datetime) -> None:
+    text = message.payload[: MAX_LETTER_CHARS * 4].decode("utf-8", errors="replace")[:MAX_LETTER_CHARS]
+    session.add(
+        DeadLetter(
+            received_at=now,
+            channel=message.channel,
+            origin=message.origin[:300],
+            reason=reason[:500],
+            payload=text,
+        )
+    )
