@@ -38,6 +38,7 @@ from zhiben.hazard.domain import HazardState
 from zhiben.kit.pagination import PageRequest
 from zhiben.monitoring.cli import monitoring_app
 from zhiben.standards.cli import accident_app, gb18218_command, rules_app
+from zhiben.worker import mqtt_ingest
 from zhiben.worker.scheduler import run_overdue_job
 
 
@@ -308,6 +309,48 @@ def divisions_search(ctx: typer.Context, text: str) -> None:
     with rt.uow(write=False) as uow:
         for d in divisions.search(uow.session, text):
             console.print(f"{d.code} {d.name} (level {d.level})")
+
+
+@monitoring_app.command("worker")
+def monitoring_worker(
+    ctx: typer.Context,
+    mqtt: Annotated[str, typer.Option(help="the broker, e.g. mqtt://127.0.0.1:1883")],
+    partitions: Annotated[str, typer.Option(help="partitions to take: all, 0-7, 0,2,4-6")] = "all",
+    client_id: Annotated[
+        str | None, typer.Option(help="the persistent session's id (default: zhiben-<partitions>)")
+    ] = None,
+    batch: Annotated[int, typer.Option(min=1, max=1000, help="messages per transaction at most")] = 50,
+    linger_ms: Annotated[int, typer.Option(min=0, max=10_000, help="wait this long to fill a batch")] = 200,
+    topic_prefix: Annotated[str, typer.Option(help="topics are <prefix>/<partition>/<enterprise id>")] = (
+        mqtt_ingest.TOPIC_PREFIX
+    ),
+    group: Annotated[str, typer.Option(help="the shared-subscription group")] = mqtt_ingest.SHARE_GROUP,
+) -> None:
+    """Ingest gateway batches from the MQTT broker (QoS 1, acknowledged after commit) until stopped."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    try:
+        broker, chosen = mqtt_ingest.Broker.of(mqtt), mqtt_ingest.parse_partitions(partitions)
+    except ValueError as exc:
+        raise fail(str(exc), EXIT_INPUT) from exc
+    name = client_id or f"zhiben-{partitions.replace(',', '_')}"
+    worker = mqtt_ingest.MqttWorker(
+        broker,
+        make_session_factory(rt.engine),
+        rt.clock,
+        chosen,
+        name,
+        batch=batch,
+        linger_s=linger_ms / 1000,
+        prefix=topic_prefix,
+        group=group,
+    )
+    mqtt_ingest.stop_on_signals(worker)
+    console.print(f"ingesting partitions {partitions} from {broker.host}:{broker.port} as {name}")
+    totals = worker.run()
+    console.print(
+        f"stopped: {totals.messages} messages, {totals.stored} readings stored, {totals.dead_letters} dead letters"
+    )
 
 
 def main() -> None:

@@ -209,6 +209,10 @@ class Ingestor:
         now = session_clock(session).now()
         parts: list[tuple[int, Parsed, Message]] = []
         for message in messages:
+            if message.enterprise_id <= 0:
+                _dead_letter(session, message, f"{message.origin} names no enterprise", now)
+                report.dead_letters += 1
+                continue
             try:
                 parsed = message.parsed if message.parsed is not None else parse(message.payload)
                 parts.append((message.enterprise_id, parsed, message))
@@ -376,3 +380,42 @@ def _dead_letter(session: Session, message: Message, reason: str, now: datetime)
             payload=text,
         )
     )
+
+
+def sweep(
+    ingestor: Ingestor, session: Session, after_id: int = 0, chunk: int = 5000
+) -> tuple[int, IngestReport]:
+    """Evaluate up to `chunk` in-service sensors (ids above `after_id`) with no readings at the session
+    clock's time, so a sensor that has gone quiet is reported offline and a calibration date that has
+    come is reported, even when no message arrives. Returns the last id looked at (0 when done)."""
+    rows = list(
+        session.scalars(
+            select(Sensor)
+            .where(Sensor.id > after_id, Sensor.in_service.is_(True))
+            .order_by(Sensor.id)
+            .limit(chunk)
+        )
+    )
+    report = IngestReport()
+    if not rows:
+        return 0, report
+    now = session_clock(session).now()
+    states = _lock_states(session, [row.id for row in rows], now)
+    table = engine.SensorTable.build([ingestor._engine_sensor(row) for row in rows])
+    stored = [
+        domain.SensorState.from_dict(states[row.id].state).fit(table.sensors[i]) for i, row in enumerate(rows)
+    ]
+    empty_i, empty_f = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    result = engine.evaluate(
+        table, engine.EngineState.from_states(table, stored), empty_i, empty_i, empty_f, domain.to_ms(now)
+    )
+    for i, row in enumerate(rows):
+        new_state = result.state.sensor_state(table, i)
+        if new_state != stored[i]:
+            states[row.id].state, states[row.id].updated_at = new_state.as_dict(), now
+    events = result.events.to_events(table)
+    applied = alarms.apply_engine_events(session, {str(row.id): row for row in rows}, events)
+    report.events, report.event_list = len(events), events
+    report.alarms_opened, report.alarms_closed = applied.opened, applied.closed
+    session.flush()
+    return rows[-1].id, report
