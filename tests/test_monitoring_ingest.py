@@ -182,3 +182,31 @@ def test_clock_is_frozen_for_offline(db: Db, mine: int) -> None:
     report = ingest(db, mine, payload(db, [0.2, 0.2], ago_s=2410))
     assert [(e.condition.value, e.state.value) for e in report.event_list] == [("offline", "active")]
     assert report.event_list[0].ts == db.clock.now() - timedelta(seconds=2400) + timedelta(minutes=30)
+
+
+def test_the_http_batch_endpoint(db: Db, mine: int) -> None:
+    from tests.builders import auth_header
+    from zhiben.auth.domain import Role
+
+    db.user(Role.enterprise, enterprise_id=mine, username="gateway")
+    db.user(
+        Role.enterprise,
+        enterprise_id=db.enterprise(county="140213", sector="coal_mine"),
+        username="neighbour",
+    )
+    db.user(Role.regulator, division="140213", username="datong")
+    client = db.client()
+    url = f"/api/v1/enterprises/{mine}/readings"
+    body = payload(db, [0.2, 1.2])
+    posted = client.post(url, content=body, headers=auth_header(client, "gateway"))
+    assert posted.status_code == 200, posted.text
+    assert (posted.json()["stored"], posted.json()["alarms_opened"]) == (2, 1)
+    again = client.post(url, content=body, headers=auth_header(client, "gateway")).json()
+    assert (again["stored"], again["duplicates"]) == (0, 2)
+    assert client.post(url, content=body, headers=auth_header(client, "neighbour")).status_code == 404
+    assert client.post(url, content=body, headers=auth_header(client, "datong")).status_code == 403
+    bad = client.post(url, content=b'{"readings": [{"sensor": 1}]}', headers=auth_header(client, "gateway"))
+    assert bad.status_code == 422 and "reading 0" in bad.json()["error"]["details"]["fields"][0]["message"]
+    with db.uow(write=False) as uow:
+        [letter] = uow.session.scalars(select(DeadLetter)).all()
+        assert letter.channel == "http" and letter.reason.startswith("reading 0")
