@@ -13,6 +13,7 @@ from zhiben.hazard.models import (
     RectificationPlan,
     Supervision,
 )
+from zhiben.monitoring.coal_models import CoalAbnormalRecord, CoalMineCode, CoalPoint
 from zhiben.monitoring.models import Alarm, AlarmLogEntry, DeadLetter, Reading, Sensor, SensorState
 from zhiben.standards.models import ClauseFinding, EnterpriseFact, Redetermination, RedeterminationChange
 
@@ -24,6 +25,9 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "ClauseFinding",
+    "CoalAbnormalRecord",
+    "CoalMineCode",
+    "CoalPoint",
     "DeadLetter",
     "DeadlineExtension",
     "Division",
