@@ -34,6 +34,7 @@ from zhiben.hazard.api import router as hazard_router
 from zhiben.kit.blobs import BlobStore
 from zhiben.kit.clock import Clock, SystemClock
 from zhiben.kit.ratelimit import RateLimiter
+from zhiben.monitoring.api import router as monitoring_router
 from zhiben.monitoring.coal_api import router as coal_router
 from zhiben.monitoring.ingest_api import router as readings_router
 from zhiben.standards.api import router as standards_router
@@ -199,6 +200,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         enterprise_router,
         hazard_router,
         standards_router,
+        monitoring_router,
         readings_router,
         audit_router,
         coal_router,
