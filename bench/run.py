@@ -9,7 +9,7 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def main(argv: list[str]) -> None:
-    from bench import monitoring, registry, standards
+    from bench import ingest, monitoring, registry, standards
 
     reuse = "--reuse" in argv
     names = [a for a in argv if not a.startswith("--")] or ["registry"]
@@ -23,6 +23,10 @@ def main(argv: list[str]) -> None:
         elif name == "standards":
             table = standards.run()
             (RESULTS / "standards.md").write_text(table)
+            sys.stdout.write(table)
+        elif name == "ingest":
+            table = ingest.run()
+            (RESULTS / "ingest.md").write_text(table)
             sys.stdout.write(table)
         elif name == "monitoring":
             table = monitoring.run()
