@@ -206,9 +206,11 @@ def run() -> str:
     zhiben = str(Path(sys.executable).parent / "zhiben")
     workers = [
         subprocess.Popen(
-            [zhiben, "monitoring", "worker", "--mqtt", f"mqtt://{broker.host}:{broker.port}"]
-            + ["--partitions", part, "--topic-prefix", prefix, "--group", f"b{run_id}"]
-            + ["--client-id", f"bench-{run_id}-{n}", "--batch", "8", "--linger-ms", "50"],
+            [
+                *(zhiben, "monitoring", "worker", "--mqtt", f"mqtt://{broker.host}:{broker.port}"),
+                *("--partitions", part, "--topic-prefix", prefix, "--group", f"b{run_id}"),
+                *("--client-id", f"bench-{run_id}-{n}", "--batch", "8", "--linger-ms", "50"),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
