@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+
+from sqlalchemy import select
 
 from tests.builders import Db, five_implementations
 from zhiben.audit.service import history, verify_chain
 from zhiben.auth.domain import SYSTEM
 from zhiben.hazard import service
-from zhiben.worker.scheduler import run_overdue_job
+from zhiben.monitoring import domain
+from zhiben.monitoring.ingest import Ingestor, Message
+from zhiben.monitoring.models import Alarm
+from zhiben.monitoring.notify import FakeNotifier
+from zhiben.monitoring.sensors import SensorDraft, register_sensor
+from zhiben.worker.scheduler import run_monitoring_jobs, run_overdue_job
 
 
 def test_the_overdue_job_flags_past_deadline_hazards_once_and_audits_as_the_scheduler(db: Db) -> None:
@@ -56,3 +64,28 @@ def test_a_city_lists_the_overdue_major_hazards_escalated_to_it(db: Db) -> None:
         "/api/v1/hazards?escalated_to=320500", headers=auth_header(client, city.username)
     ).json()
     assert [h["id"] for h in body["items"]] == [escalated]
+
+
+def test_the_monitoring_jobs_find_quiet_sensors_and_escalate_unanswered_alarms(db: Db) -> None:
+    mine = db.enterprise(county="140213", sector="coal_mine")
+    draft = SensorDraft(code="CH4", kind="methane", unit="%CH4", location_code="T1", sampling_period_s=60)
+    db.act(register_sensor, SYSTEM, mine, draft)
+    now = domain.to_ms(db.clock.now())
+    body = json.dumps(
+        {"readings": {"sensor": ["CH4", "CH4"], "ts": [now - 60_000, now], "value": [0.3, 1.2]}}
+    )
+    ingestor, notifier = Ingestor(), FakeNotifier()
+    db.act(ingestor.ingest, [Message(mine, "test", "test", body.encode())])
+
+    assert (
+        run_monitoring_jobs(db.factory, db.clock, notifier, ingestor)["escalated"] == 0
+    )  # nothing is due yet
+    db.clock.advance(timedelta(minutes=31))  # 3 periods of silence; past the 30-minute response time (medium)
+    done = run_monitoring_jobs(db.factory, db.clock, notifier, ingestor)
+    assert done["alarm_events"] == 1 and done["escalated"] >= 1
+    with db.uow(write=False) as uow:
+        conditions = {a.condition: a.escalated_at is not None for a in uow.session.scalars(select(Alarm))}
+    assert conditions == {"alarm:hi": True, "offline": False}
+    assert [e.condition for e in notifier.sent] == ["alarm:hi"]
+    again = run_monitoring_jobs(db.factory, db.clock, notifier, ingestor)
+    assert (again["alarm_events"], again["escalated"]) == (0, 0)

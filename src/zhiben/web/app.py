@@ -36,10 +36,11 @@ from zhiben.kit.clock import Clock, SystemClock
 from zhiben.kit.ratelimit import RateLimiter
 from zhiben.monitoring.api import router as monitoring_router
 from zhiben.monitoring.coal_api import router as coal_router
+from zhiben.monitoring.ingest import Ingestor
 from zhiben.monitoring.ingest_api import router as readings_router
 from zhiben.standards.api import router as standards_router
 from zhiben.web.messages import validation_message
-from zhiben.worker.scheduler import every, run_overdue_job
+from zhiben.worker.scheduler import every, notifier_for, run_monitoring_jobs, run_overdue_job
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
             levels = 1 if settings.escalate_overdue_major else 0
             job = partial(run_overdue_job, state.session_factory, state.clock, levels)
             jobs.append(asyncio.create_task(every(settings.overdue_job_minutes * 60, job)))
+        if settings.monitoring_job_seconds > 0:
+            notifier = notifier_for(settings.alarm_webhook_url)
+            watch = partial(run_monitoring_jobs, state.session_factory, state.clock, notifier, Ingestor())
+            jobs.append(asyncio.create_task(every(settings.monitoring_job_seconds, watch)))
         yield
         for task in jobs:
             task.cancel()

@@ -12,6 +12,8 @@ from zhiben.auth.domain import Principal, Role
 from zhiben.db.uow import UnitOfWork
 from zhiben.hazard.service import mark_overdue
 from zhiben.kit.clock import Clock
+from zhiben.monitoring import handling, ingest
+from zhiben.monitoring.notify import LogNotifier, Notifier, WebhookNotifier
 
 log = logging.getLogger(__name__)
 SCHEDULER = Principal(user_id=0, username="scheduler", role=Role.admin)
@@ -31,6 +33,42 @@ def run_overdue_job(
     if marked:
         log.info("overdue job: %d hazards newly overdue", marked)
     return marked
+
+
+def notifier_for(webhook_url: str) -> Notifier:
+    return WebhookNotifier(webhook_url) if webhook_url else LogNotifier()
+
+
+def run_monitoring_jobs(
+    factory: sessionmaker[Session], clock: Clock, notifier: Notifier, ingestor: ingest.Ingestor
+) -> dict[str, int]:
+    """Sensors gone quiet (offline) and calibrations due, shelving that has expired, and alarms not
+    acknowledged within their response time: each in short committed batches until none is left."""
+    done = {"sensors_swept": 0, "alarm_events": 0, "unshelved": 0, "escalated": 0}
+    after = 0
+    while True:
+        with UnitOfWork(factory, clock) as uow:
+            last, report = ingest.sweep(ingestor, uow.session, after)
+        if not last:
+            break
+        done["sensors_swept"] += 1
+        done["alarm_events"] += report.events
+        after = last
+    while True:
+        with UnitOfWork(factory, clock) as uow:
+            count = handling.expire_shelving(uow.session, clock.now())
+        done["unshelved"] += count
+        if count == 0:
+            break
+    while True:
+        with UnitOfWork(factory, clock) as uow:
+            count = handling.escalate_due(uow.session, clock.now(), notifier)
+        done["escalated"] += count
+        if count == 0:
+            break
+    if done["alarm_events"] or done["unshelved"] or done["escalated"]:
+        log.info("monitoring jobs: %s", done)
+    return done
 
 
 async def every(seconds: float, job: Callable[[], object]) -> None:
