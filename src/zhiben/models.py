@@ -15,6 +15,7 @@ from zhiben.hazard.models import (
 )
 from zhiben.monitoring.coal_models import CoalAbnormalRecord, CoalMineCode, CoalPoint
 from zhiben.monitoring.models import Alarm, AlarmLogEntry, DeadLetter, Reading, Sensor, SensorState
+from zhiben.monitoring.risk_models import EnterpriseRisk, RiskLevelChange
 from zhiben.standards.models import ClauseFinding, EnterpriseFact, Redetermination, RedeterminationChange
 
 metadata = Base.metadata
@@ -34,6 +35,7 @@ __all__ = [
     "DivisionDataset",
     "Enterprise",
     "EnterpriseFact",
+    "EnterpriseRisk",
     "Evidence",
     "Facility",
     "Hazard",
@@ -42,6 +44,7 @@ __all__ = [
     "RectificationPlan",
     "Redetermination",
     "RedeterminationChange",
+    "RiskLevelChange",
     "Sensor",
     "SensorState",
     "ServiceContract",

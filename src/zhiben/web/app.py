@@ -38,6 +38,7 @@ from zhiben.monitoring.api import router as monitoring_router
 from zhiben.monitoring.coal_api import router as coal_router
 from zhiben.monitoring.ingest import Ingestor
 from zhiben.monitoring.ingest_api import router as readings_router
+from zhiben.monitoring.risk_api import router as risk_router
 from zhiben.standards.api import router as standards_router
 from zhiben.web.messages import validation_message
 from zhiben.worker.scheduler import every, notifier_for, run_monitoring_jobs, run_overdue_job
@@ -207,6 +208,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         standards_router,
         monitoring_router,
         readings_router,
+        risk_router,
         audit_router,
         coal_router,
     ):
