@@ -37,6 +37,7 @@ from zhiben.hazard.clearance import clearance as compute_clearance
 from zhiben.hazard.domain import HazardState
 from zhiben.kit.pagination import PageRequest
 from zhiben.monitoring.cli import monitoring_app
+from zhiben.monitoring.simulate_cli import simulate_command
 from zhiben.standards.cli import accident_app, gb18218_command, rules_app
 from zhiben.worker import mqtt_ingest
 from zhiben.worker.scheduler import run_overdue_job
@@ -75,6 +76,7 @@ app.add_typer(accident_app, name="accident")
 app.command("gb18218")(gb18218_command)
 app.add_typer(enterprises_app, name="enterprises")
 app.add_typer(monitoring_app, name="monitoring")
+app.command("simulate")(simulate_command)
 
 
 @app.callback()

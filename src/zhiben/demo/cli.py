@@ -13,13 +13,17 @@ from sqlalchemy import func, select
 
 from zhiben.auth.models import User
 from zhiben.cli.runtime import Runtime, console, runtime_of
-from zhiben.db.engine import vacuum_analyze
+from zhiben.db.engine import make_session_factory, vacuum_analyze
 from zhiben.db.schema import upgrade
 from zhiben.demo import generate, load
 from zhiben.division import service as divisions
 from zhiben.kit.clock import SHANGHAI
+from zhiben.monitoring import domain, simulate
 
 demo_app = typer.Typer(help="The demo platform and synthetic data sets.")
+LIVE_TICK_S = 5.0
+LIVE_FAULTS = simulate.Faults(dropout=0.003, stuck=0.002, spike=0.0002)  # sensors that died stay silent
+BACKFILL_MS = 3_600_000  # after a pause, readings missed are sent late, up to an hour of them
 
 
 def _prepare(rt: Runtime) -> None:
@@ -65,14 +69,38 @@ def _as_of(rt: Runtime, value: str | None) -> datetime:
     return rt.clock.now()
 
 
+def _start_simulator(rt: Runtime, seed: int) -> simulate.Feeder | None:
+    """A background thread feeding the demo's sensors through the Ingestor every few seconds."""
+    with rt.uow(write=False) as uow:
+        points = simulate.stored_points(uow.session, offline_silent=True)
+        last = simulate.latest_reading_ms(uow.session)
+    if not points:
+        return None
+    now = domain.to_ms(rt.clock.now())
+    start = max(min(last or now, now), now - BACKFILL_MS)
+    sim = simulate.Simulator(points, seed, faults=LIVE_FAULTS, excursions_per_day=load.DEMO_EXCURSIONS)
+    feeder = simulate.Feeder(
+        make_session_factory(rt.engine), rt.clock, sim, tick_s=LIVE_TICK_S, start_ms=start
+    )
+    feeder.start()
+    console.print(
+        f"simulating {len(points)} sensors (~{sim.readings_per_s:.0f} readings/s); --no-simulate to stop it"
+    )
+    return feeder
+
+
 @demo_app.callback(invoke_without_command=True)
 def demo(
     ctx: typer.Context,
     host: str = "127.0.0.1",
     port: int = 8000,
     serve: Annotated[bool, typer.Option(help="serve after seeding")] = True,
+    simulate_live: Annotated[
+        bool, typer.Option("--simulate/--no-simulate", help="feed the demo's sensors live while serving")
+    ] = True,
 ) -> None:
-    """Migrate, seed the small data set if the database is empty, print the accounts and serve."""
+    """Migrate, seed the small data set if the database is empty, print the accounts and serve (with
+    the sensor simulator feeding the demo's sensors in-process)."""
     if ctx.invoked_subcommand is not None:
         return
     rt = runtime_of(ctx)
@@ -89,8 +117,13 @@ def demo(
 
         from zhiben.web.app import create_app
 
+        feeder = _start_simulator(rt, 2026) if simulate_live else None
         console.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-        uvicorn.run(create_app(rt.settings, engine=rt.engine), host=host, port=port, log_level="warning")
+        try:
+            uvicorn.run(create_app(rt.settings, engine=rt.engine), host=host, port=port, log_level="warning")
+        finally:
+            if feeder is not None:
+                feeder.stop()
 
 
 @demo_app.command("seed")

@@ -364,3 +364,103 @@ def _hazard(
             "lifted_at": None,
         }
     return HazardRows(row, plan, supervision)
+
+
+# ---- monitoring: which enterprises have sensors, and what sensors (plain SensorDraft fields) ----
+
+MONITORED_CAP = {"coal_mine": 20, "hazchem": 30}  # at every scale, so seeding stays quick
+HAZCHEM_MONITORED = ("hazchem_production", "hazchem_storage")
+HOME_COUNTY = "320506"  # the demo accounts' county: its plants are monitored first
+COAL_PERIOD_S = 30.0
+HAZCHEM_PERIOD_S = 60.0
+COAL_KIT = (
+    # code, kind, unit, location (limits.py codes), name, range
+    ("CH4-T0", "methane", "%CH4", "T0", "采煤工作面上隅角甲烷", (0.0, 4.0)),
+    ("CH4-T1", "methane", "%CH4", "T1", "采煤工作面甲烷", (0.0, 4.0)),
+    ("CH4-T2", "methane", "%CH4", "T2", "采煤工作面回风巷甲烷", (0.0, 4.0)),
+    ("CO-01", "co", "ppm", "T1", "采煤工作面一氧化碳", (0.0, 1000.0)),
+    ("O2-01", "o2", "%", "T1", "采煤工作面氧气", (0.0, 25.0)),
+    ("FS-01", "wind_speed", "m/s", "T2", "回风巷风速", (0.0, 15.0)),
+    ("KD-01", "power_on", "", "", "采煤工作面馈电状态", (0.0, 1.0)),
+)
+
+
+def monitored(firms: Sequence[tuple[int, str, str]], seed: int) -> list[tuple[int, str]]:
+    """(enterprise id, sector) of the enterprises given sensors: coal mines, and hazardous-chemical
+    production and storage plants (those of the demo county first), each up to its cap."""
+    rng = random.Random(seed * 104_729 + 3)
+    mines = [(e, s) for e, _, s in firms if s == "coal_mine"]
+    plants = [(e, c, s) for e, c, s in firms if s in HAZCHEM_MONITORED]
+    home = [(e, s) for e, c, s in plants if c == HOME_COUNTY]
+    others = [(e, s) for e, c, s in plants if c != HOME_COUNTY]
+    rng.shuffle(mines)
+    rng.shuffle(others)
+    chosen = mines[: MONITORED_CAP["coal_mine"]] + (home + others)[: MONITORED_CAP["hazchem"]]
+    return sorted(chosen)
+
+
+def sensor_kit(enterprise_id: int, sector: str, seed: int) -> list[dict[str, Any]]:
+    """The sensors of one monitored enterprise, as SensorDraft fields."""
+    if sector == "coal_mine":
+        return [_coal_sensor(*row) for row in COAL_KIT]
+    rng = random.Random(seed * 15_485_863 + enterprise_id)
+    storage = sector == "hazchem_storage"
+    kit = [_tank(rng, n) for n in range(1, rng.randint(3, 6) + 1 if storage else rng.randint(2, 4) + 1)]
+    for n in range(1, (rng.randint(2, 4) if storage else rng.randint(2, 3)) + 1):
+        kit.append(_hazchem("combustible_gas", f"GT-2{n:02d}", "%LEL", "GB50493", "可燃气体", (0.0, 100.0)))
+    if not storage and rng.random() < 0.5:
+        kit.append(_hazchem("toxic_gas", "AT-301", "%OEL", "GB50493", "有毒气体(硫化氢)", (0.0, 500.0)))
+    hi = rng.choice((40.0, 45.0)) if storage else float(rng.randrange(80, 100, 5))
+    kit.append(
+        _hazchem("temperature", "TT-401", "℃", "", "储罐温度" if storage else "反应釜温度", (-20.0, 250.0))
+        | {"settings": {"hi": hi, "hihi": hi + 10}, "stuck_window_s": 20 * HAZCHEM_PERIOD_S}
+    )
+    if not storage:
+        bar = rng.choice((1.0, 1.2, 1.6))
+        kit.append(
+            _hazchem("pressure", "PT-501", "MPa", "", "反应釜压力", (0.0, 2.5))
+            | {"settings": {"hi": bar, "hihi": round(bar + 0.2, 1)}, "stuck_window_s": 20 * HAZCHEM_PERIOD_S}
+        )
+    return kit
+
+
+def _coal_sensor(
+    code: str, kind: str, unit: str, location: str, name: str, span: tuple[float, float]
+) -> dict[str, Any]:
+    analog = kind != "power_on"
+    return {
+        "code": code,
+        "kind": kind,
+        "unit": unit,
+        "location_code": location,
+        "name": name,
+        "range_min": span[0],
+        "range_max": span[1],
+        "sampling_period_s": COAL_PERIOD_S,
+        "stuck_window_s": 20 * COAL_PERIOD_S if analog else None,
+    }
+
+
+def _hazchem(
+    kind: str, code: str, unit: str, location: str, name: str, span: tuple[float, float]
+) -> dict[str, Any]:
+    # no flat-line check on gas detectors: reading 0 all day is what a detector in clean air does
+    return {
+        "code": code,
+        "kind": kind,
+        "unit": unit,
+        "location_code": location,
+        "name": name,
+        "range_min": span[0],
+        "range_max": span[1],
+        "sampling_period_s": HAZCHEM_PERIOD_S,
+    }
+
+
+def _tank(rng: random.Random, n: int) -> dict[str, Any]:
+    hi, lo = float(rng.randint(80, 88)), float(rng.randint(12, 18))
+    settings = {"hi": hi, "hihi": hi + rng.randint(5, 7), "lo": lo, "lolo": lo - rng.randint(5, 7)}
+    return _hazchem("liquid_level", f"LT-1{n:02d}", "%", "tank", f"储罐T-1{n:02d}液位", (0.0, 100.0)) | {
+        "settings": settings,
+        "stuck_window_s": 20 * HAZCHEM_PERIOD_S,
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -21,9 +22,17 @@ from zhiben.division.models import Division
 from zhiben.enterprise.models import Enterprise
 from zhiben.errors import ConflictError
 from zhiben.hazard.models import Hazard, HazardCounter, RectificationPlan, Supervision
+from zhiben.kit.clock import FrozenClock
+from zhiben.monitoring import simulate
+from zhiben.monitoring.ingest import Ingestor, IngestReport, sweep
+from zhiben.monitoring.models import Sensor
+from zhiben.monitoring.sensors import SensorDraft, register_sensor
 
 Progress = Callable[[str, int], None]
 DEMO_PASSWORD = "zhiben-demo-2026"
+HISTORY = timedelta(hours=1)  # simulated readings before the data set's "today"
+DEMO_FAULTS = simulate.Faults(dropout=0.003, stuck=0.002, spike=0.0002, dead=0.01)
+DEMO_EXCURSIONS = {"methane": 2.0, "*": 0.3}  # per sensor and day: a few methane over-limits to show
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,7 @@ def seed(
     }
     counts.update(_write_hazards(session, plan, firms, seed_value, as_of, progress))
     _reset_sequences(session)
+    counts.update(seed_monitoring(session, actor, firms, seed_value, as_of, progress))
     audit.record(
         session,
         actor.audit_name,
@@ -180,6 +190,53 @@ def _write_hazards(
     counter_rows = [{"county_code": c, "year": y, "last": n} for (c, y), n in counters.items()]
     bulk_write(session, HazardCounter.__tablename__, ["county_code", "year", "last"], counter_rows, progress)
     return {"hazards": written, "plans": len(plans), "supervisions": len(supervisions)}
+
+
+def seed_monitoring(
+    session: Session,
+    actor: Principal,
+    firms: Sequence[tuple[int, str, str]],
+    seed_value: int,
+    as_of: datetime,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Sensors for the monitored enterprises (registered through the service, each audited), then an
+    hour of simulated readings up to `as_of` through the Ingestor: some alarms, some sensors offline."""
+    chosen = generate.monitored(firms, seed_value)
+    for enterprise_id, sector in chosen:
+        for fields in generate.sensor_kit(enterprise_id, sector, seed_value):
+            register_sensor(session, actor, enterprise_id, SensorDraft(**fields))
+    if progress:
+        progress("sensors", len(chosen))
+    ids = [e for e, _ in chosen]
+    rows = list(session.scalars(select(Sensor).where(Sensor.enterprise_id.in_(ids)).order_by(Sensor.id)))
+    points = [simulate.point_of(r) for r in rows]
+    sim = simulate.Simulator(points, seed_value, faults=DEMO_FAULTS, excursions_per_day=DEMO_EXCURSIONS)
+    total, ingestor = IngestReport(), Ingestor()
+    for moment, batch in simulate.history(sim, as_of - HISTORY, as_of):
+        with _clock_at(session, moment):  # the history happens before the data set's "today"
+            total.add(simulate.feed(session, ingestor, batch))
+        if progress:
+            progress("readings", total.stored)
+    with _clock_at(session, as_of):
+        after = 0
+        while True:  # sensors gone quiet are offline by now
+            after, swept = sweep(ingestor, session, after)
+            total.alarms_opened += swept.alarms_opened
+            if not after:
+                break
+    return {"sensors": len(rows), "readings": total.stored, "alarms": total.alarms_opened}
+
+
+@contextmanager
+def _clock_at(session: Session, moment: datetime) -> Iterator[None]:
+    """Run services in this session as if it were `moment` (the session clock is what they read)."""
+    saved = session.info.get("clock")
+    session.info["clock"] = FrozenClock(moment)
+    try:
+        yield
+    finally:
+        session.info["clock"] = saved
 
 
 def _reset_sequences(session: Session) -> None:
