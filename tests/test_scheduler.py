@@ -89,3 +89,12 @@ def test_the_monitoring_jobs_find_quiet_sensors_and_escalate_unanswered_alarms(d
     assert [e.condition for e in notifier.sent] == ["alarm:hi"]
     again = run_monitoring_jobs(db.factory, db.clock, notifier, ingestor)
     assert (again["alarm_events"], again["escalated"]) == (0, 0)
+
+
+def test_the_risk_job_assesses_every_enterprise_and_counts_only_changes(db: Db) -> None:
+    from zhiben.worker.scheduler import run_risk_job
+
+    for _ in range(3):
+        db.enterprise()
+    assert run_risk_job(db.factory, db.clock, batch=2) == 3  # a first assessment is a change from none
+    assert run_risk_job(db.factory, db.clock, batch=2) == 0

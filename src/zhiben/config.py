@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     escalate_overdue_major: bool = True
     overdue_job_minutes: int = 10  # the in-process overdue job in `zhiben serve`; 0 turns it off
     monitoring_job_seconds: int = 60  # offline sweep, shelving expiry, alarm escalation; 0 turns it off
+    risk_job_minutes: int = 10  # recompute every enterprise's risk level in `zhiben serve`; 0 turns it off
     alarm_webhook_url: str = ""  # escalations are POSTed here as JSON; empty: written to the log
     default_language: str = "zh-CN"
 

@@ -41,7 +41,13 @@ from zhiben.monitoring.ingest_api import router as readings_router
 from zhiben.monitoring.risk_api import router as risk_router
 from zhiben.standards.api import router as standards_router
 from zhiben.web.messages import validation_message
-from zhiben.worker.scheduler import every, notifier_for, run_monitoring_jobs, run_overdue_job
+from zhiben.worker.scheduler import (
+    every,
+    notifier_for,
+    run_monitoring_jobs,
+    run_overdue_job,
+    run_risk_job,
+)
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +183,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
             notifier = notifier_for(settings.alarm_webhook_url)
             watch = partial(run_monitoring_jobs, state.session_factory, state.clock, notifier, Ingestor())
             jobs.append(asyncio.create_task(every(settings.monitoring_job_seconds, watch)))
+        if settings.risk_job_minutes > 0:
+            risk_job = partial(run_risk_job, state.session_factory, state.clock)
+            jobs.append(asyncio.create_task(every(settings.risk_job_minutes * 60, risk_job)))
         yield
         for task in jobs:
             task.cancel()

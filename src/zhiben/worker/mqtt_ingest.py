@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from zhiben.db.uow import UnitOfWork
 from zhiben.kit.clock import Clock
+from zhiben.monitoring import hazard_link
 from zhiben.monitoring.ingest import Ingestor, IngestReport, Message
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,9 @@ class MqttWorker:
             )
         with UnitOfWork(self.factory, self.clock) as uow:
             report = self.ingestor.ingest(uow.session, messages)
+            hazard_link.hazards_from_alarms(
+                uow.session, report
+            )  # patterns a standard names, e.g. coal art. 5
         for m in taken:  # committed: now the broker may forget them
             self.client.ack(m.mid, m.qos)
         return report

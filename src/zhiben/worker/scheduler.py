@@ -12,7 +12,7 @@ from zhiben.auth.domain import Principal, Role
 from zhiben.db.uow import UnitOfWork
 from zhiben.hazard.service import mark_overdue
 from zhiben.kit.clock import Clock
-from zhiben.monitoring import handling, ingest
+from zhiben.monitoring import handling, hazard_link, ingest, risk
 from zhiben.monitoring.notify import LogNotifier, Notifier, WebhookNotifier
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def run_monitoring_jobs(
 ) -> dict[str, int]:
     """Sensors gone quiet (offline) and calibrations due, shelving that has expired, and alarms not
     acknowledged within their response time: each in short committed batches until none is left."""
-    done = {"sensors_swept": 0, "alarm_events": 0, "unshelved": 0, "escalated": 0}
+    done = {"sensors_swept": 0, "alarm_events": 0, "unshelved": 0, "escalated": 0, "hazards_raised": 0}
     after = 0
     while True:
         with UnitOfWork(factory, clock) as uow:
@@ -66,9 +66,28 @@ def run_monitoring_jobs(
         done["escalated"] += count
         if count == 0:
             break
-    if done["alarm_events"] or done["unshelved"] or done["escalated"]:
+    with UnitOfWork(factory, clock) as uow:  # alarm patterns a standard names (e.g. coal article 5)
+        done["hazards_raised"] = len(
+            hazard_link.hazards_from_alarms(uow.session, ingest.IngestReport()).raised
+        )
+    if any(done[k] for k in ("alarm_events", "unshelved", "escalated", "hazards_raised")):
         log.info("monitoring jobs: %s", done)
     return done
+
+
+def run_risk_job(factory: sessionmaker[Session], clock: Clock, batch: int = 1000) -> int:
+    """Recompute every enterprise's risk level, a committed batch at a time; returns how many changed."""
+    changed, after = 0, 0
+    while True:
+        with UnitOfWork(factory, clock) as uow:
+            ids = risk.next_enterprise_ids(uow.session, after, batch)
+            if not ids:
+                break
+            changed += len(risk.recompute_risk(uow.session, SCHEDULER, ids).changed)
+        after = ids[-1]
+    if changed:
+        log.info("risk job: %d enterprises changed level", changed)
+    return changed
 
 
 async def every(seconds: float, job: Callable[[], object]) -> None:
