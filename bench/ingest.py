@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from zhiben.auth.domain import SYSTEM
 from zhiben.db.engine import make_engine, make_session_factory
@@ -38,10 +38,9 @@ from zhiben.enterprise.domain import EnterpriseDraft
 from zhiben.enterprise.service import register_enterprise
 from zhiben.kit import uscc
 from zhiben.kit.clock import SystemClock
-from zhiben.monitoring import domain
+from zhiben.monitoring import domain, readings
 from zhiben.monitoring.ingest import Ingestor, Message
 from zhiben.monitoring.limits import limits_for
-from zhiben.monitoring.models import Reading
 from zhiben.monitoring.sensors import limit_json
 from zhiben.worker import mqtt_ingest
 
@@ -163,10 +162,10 @@ def _broker_only(broker: mqtt_ingest.Broker, messages: list[tuple[int, bytes]]) 
 
 def _count(url: str) -> int:
     engine = make_engine(url)
-    with engine.connect() as connection:
-        value = connection.execute(select(func.count()).select_from(Reading)).scalar_one()
+    with UnitOfWork(make_session_factory(engine), SystemClock(), write=False) as uow:
+        value = readings.count(uow.session)
     engine.dispose()
-    return int(value)
+    return value
 
 
 def run() -> str:
@@ -209,11 +208,11 @@ def run() -> str:
             [
                 *(zhiben, "monitoring", "worker", "--mqtt", f"mqtt://{broker.host}:{broker.port}"),
                 *("--partitions", part, "--topic-prefix", prefix, "--group", f"b{run_id}"),
-                *("--client-id", f"bench-{run_id}-{n}", "--batch", "8", "--linger-ms", "50"),
+                *("--client-id", f"bench-{run_id}-{n}", "--batch", "50", "--linger-ms", "200"),
             ],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(workdir / f"worker-{n}.log").open("wb"),
         )
         for n, part in enumerate(("0-7", "8-15"))
     ]
@@ -247,7 +246,7 @@ def run() -> str:
     lines = [
         "# Ingestion benchmark (end to end through Mosquitto)",
         "",
-        f"Run `make bench` (this table: `python -m bench.run ingest`). {sensors:,} methane sensors of "
+        f"Run `make bench` (this table: `python -m bench.run ingest`, with ZHIBEN_BENCH_DATABASE_URL for PostgreSQL). {sensors:,} methane sensors of "
         f"{ENTERPRISES} coal mines; {mqtt_readings:,} readings in {len(mqtt_part)} columnar JSON messages of "
         f"{READINGS_PER_MESSAGE:,} readings (QoS 1) for the broker and end-to-end rows, "
         f"{service_readings:,} more for the service row; database: {database}; broker: Mosquitto at "

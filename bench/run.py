@@ -12,7 +12,7 @@ def main(argv: list[str]) -> None:
     from bench import ingest, monitoring, registry, standards
 
     reuse = "--reuse" in argv
-    names = [a for a in argv if not a.startswith("--")] or ["registry"]
+    names = [a for a in argv if not a.startswith("--")] or ["standards", "monitoring", "ingest", "registry"]
     RESULTS.mkdir(exist_ok=True)
     for name in names:
         if name == "registry":
@@ -25,8 +25,9 @@ def main(argv: list[str]) -> None:
             (RESULTS / "standards.md").write_text(table)
             sys.stdout.write(table)
         elif name == "ingest":
-            table = ingest.run()
-            (RESULTS / "ingest.md").write_text(table)
+            table = ingest.run()  # one file per database: ZHIBEN_BENCH_DATABASE_URL picks it
+            kind = "postgresql" if "PostgreSQL" in table.split("database:", 1)[1][:40] else "sqlite"
+            (RESULTS / f"ingest-{kind}.md").write_text(table)
             sys.stdout.write(table)
         elif name == "monitoring":
             table = monitoring.run()

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from tests.builders import Db
 from zhiben.auth.domain import SYSTEM
-from zhiben.monitoring import domain
+from zhiben.monitoring import domain, readings
 from zhiben.monitoring.ingest import Ingestor, Message, PayloadError, accepted_mask, parse
-from zhiben.monitoring.models import Alarm, DeadLetter, Reading, SensorState
+from zhiben.monitoring.models import Alarm, DeadLetter, SensorState
 from zhiben.monitoring.sensors import SensorDraft, register_sensor
 
 
@@ -78,7 +78,7 @@ def test_readings_are_stored_and_alarms_opened_and_closed(db: Db, mine: int) -> 
             ("alarm:hi", "returned_unacknowledged", False),
             ("power_off", "returned_unacknowledged", False),
         ]
-        assert uow.session.scalar(select(func.count()).select_from(Reading)) == 7
+        assert readings.count(uow.session) == 7
 
 
 def test_a_redelivered_message_stores_and_raises_nothing_twice(db: Db, mine: int) -> None:
@@ -87,7 +87,7 @@ def test_a_redelivered_message_stores_and_raises_nothing_twice(db: Db, mine: int
     again = ingest(db, mine, message)
     assert (first.stored, again.stored, again.duplicates, again.events) == (3, 0, 3, 0)
     with db.uow(write=False) as uow:
-        assert uow.session.scalar(select(func.count()).select_from(Reading)) == 3
+        assert readings.count(uow.session) == 3
         assert uow.session.scalar(select(func.count()).select_from(Alarm)) == 1
         state = uow.session.scalars(select(SensorState)).one()
         assert (state.readings, state.last_value) == (3, 1.3)

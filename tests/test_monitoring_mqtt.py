@@ -23,9 +23,9 @@ from sqlalchemy import func, select
 
 from tests.builders import Db
 from zhiben.auth.domain import SYSTEM
-from zhiben.monitoring import domain
+from zhiben.monitoring import domain, readings
 from zhiben.monitoring.ingest import Ingestor, Message
-from zhiben.monitoring.models import Alarm, DeadLetter, Reading, SensorState
+from zhiben.monitoring.models import Alarm, DeadLetter, SensorState
 from zhiben.monitoring.sensors import SensorDraft, register_sensor
 from zhiben.worker import mqtt_ingest
 
@@ -73,6 +73,11 @@ def until_subscribed(db: Db, client: mqtt.Client, prefix: str) -> None:
         time.sleep(0.3)
 
 
+def stored(db: Db) -> int:
+    with db.uow(write=False) as uow:
+        return readings.count(uow.session)
+
+
 def count(db: Db, model: type) -> int:
     with db.uow(write=False) as uow:
         return uow.session.scalar(select(func.count()).select_from(model)) or 0
@@ -111,7 +116,7 @@ def test_published_readings_become_alarms_acknowledged_and_cleared(db: Db, run_i
         topic = mqtt_ingest.topic_for(mine, prefix)
         until_subscribed(db, client, prefix)
         publish(client, topic, batch("CH4-T1", start, [0.4, 0.7, 1.1, 1.6, 1.7]))
-        wait_for(lambda: count(db, Reading) == 5)
+        wait_for(lambda: stored(db) == 5)
         with db.uow(write=False) as uow:
             opened = {a.condition: (a.id, a.version, a.state) for a in uow.session.scalars(select(Alarm))}
         assert {c: a[2] for c, a in opened.items()} == {
@@ -131,7 +136,7 @@ def test_published_readings_become_alarms_acknowledged_and_cleared(db: Db, run_i
             )
             assert done.status_code == 200, done.text
         publish(client, topic, batch("CH4-T1", start + timedelta(seconds=5), [0.9, 0.5]))  # below restore
-        wait_for(lambda: count(db, Reading) == 7)
+        wait_for(lambda: stored(db) == 7)
         listed = api.get("/api/v1/alarms", headers=headers).json()
         by_condition = {a["condition"]: a for a in listed["items"]}
         assert {c: (a["state"], a["closed_at"] is not None) for c, a in by_condition.items()} == {
@@ -237,15 +242,15 @@ def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(db: Db, run_id: 
         until_subscribed(db, client, prefix)  # from now on its session keeps what it has not taken
         sender = threading.Thread(target=publish_all, daemon=True)
         sender.start()
-        wait_for(lambda: count(db, Reading) >= total // 4, timeout=60)
+        wait_for(lambda: stored(db) >= total // 4, timeout=60)
         worker.send_signal(signal.SIGKILL)  # mid-stream, mid-batch perhaps: no goodbye
         worker.wait(timeout=10)
-        killed_at = count(db, Reading)
+        killed_at = stored(db)
         assert killed_at < total
         time.sleep(0.5)
         worker = start_worker()
         wait_for(published.is_set, timeout=60)
-        wait_for(lambda: count(db, Reading) >= total, timeout=60)
+        wait_for(lambda: stored(db) >= total, timeout=60)
         time.sleep(0.5)  # anything redelivered late would land now
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -256,7 +261,7 @@ def test_a_killed_worker_loses_nothing_and_counts_nothing_twice(db: Db, run_id: 
         client.loop_stop()
         client.disconnect()
 
-    assert count(db, Reading) == total
+    assert stored(db) == total
     with db.uow(write=False) as uow:
         assert uow.session.scalar(select(func.sum(SensorState.readings))) == total
         open_rows = uow.session.scalars(select(Alarm).where(Alarm.closed_at.is_(None))).all()

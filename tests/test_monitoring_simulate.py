@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.builders import Db
@@ -21,9 +21,9 @@ from zhiben.audit.service import verify_chain
 from zhiben.auth.domain import SYSTEM
 from zhiben.cli.main import app
 from zhiben.demo.load import seed_monitoring
-from zhiben.monitoring import domain, limits
+from zhiben.monitoring import domain, limits, readings
 from zhiben.monitoring.ingest import Ingestor, parse
-from zhiben.monitoring.models import Alarm, Reading, Sensor
+from zhiben.monitoring.models import Alarm, Sensor
 from zhiben.monitoring.sensors import SensorDraft, register_sensor
 from zhiben.monitoring.simulate import (
     NO_FAULTS,
@@ -164,7 +164,7 @@ def test_a_methane_excursion_opens_a_power_off_alarm_through_the_ingestor(db: Db
         db.act(feed, ingestor, batch)
     with db.uow(write=False) as uow:
         conditions = set(uow.session.scalars(select(Alarm.condition)))
-        stored = uow.session.scalar(select(func.count()).select_from(Reading))
+        stored = readings.count(uow.session)
     assert {"alarm:hi", "power_off"} <= conditions
     assert stored == 6 * 120
 
@@ -259,7 +259,7 @@ def test_the_simulate_command_feeds_the_database_in_process(db: Db, cli: CliRunn
     assert result.exit_code == 0, result.output
     assert "stopped:" in result.output
     with db.uow(write=False) as uow:
-        stored = uow.session.scalar(select(func.count()).select_from(Reading)) or 0
+        stored = readings.count(uow.session) or 0
     assert 40 <= stored <= 160  # about 2 s at 40 readings/s
 
 

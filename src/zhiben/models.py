@@ -14,7 +14,15 @@ from zhiben.hazard.models import (
     Supervision,
 )
 from zhiben.monitoring.coal_models import CoalAbnormalRecord, CoalMineCode, CoalPoint
-from zhiben.monitoring.models import Alarm, AlarmLogEntry, DeadLetter, Reading, Sensor, SensorState
+from zhiben.monitoring.models import (
+    Alarm,
+    AlarmLogEntry,
+    DeadLetter,
+    LateReading,
+    ReadingBlock,
+    Sensor,
+    SensorState,
+)
 from zhiben.monitoring.risk_models import EnterpriseRisk, RiskLevelChange
 from zhiben.standards.models import ClauseFinding, EnterpriseFact, Redetermination, RedeterminationChange
 
@@ -40,7 +48,8 @@ __all__ = [
     "Facility",
     "Hazard",
     "HazardCounter",
-    "Reading",
+    "LateReading",
+    "ReadingBlock",
     "RectificationPlan",
     "Redetermination",
     "RedeterminationChange",

@@ -120,12 +120,12 @@ def list_readings(
         sensor = handling.get_sensor(session, ctx.principal, sensor_id)
         rows = repository.readings(session, sensor.id, since, until, limit + 1)
         more = len(rows) > limit
-        items = [ReadingRead(ts=r.ts, value=r.value) for r in rows[:limit]]
+        items = [ReadingRead(ts=ts, value=value) for ts, value in rows[:limit]]
         return ReadingList(
             sensor_id=sensor.id,
             items=items,
             is_truncated=more,
-            next_since=rows[limit].ts if more else None,
+            next_since=rows[limit][0] if more else None,
         )
 
 

@@ -31,7 +31,7 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhiben.auth.domain import Principal, Role
@@ -40,9 +40,9 @@ from zhiben.enterprise.models import Enterprise
 from zhiben.hazard import service as hazards
 from zhiben.hazard.domain import HazardLevel, Source
 from zhiben.kit.clock import SHANGHAI
-from zhiben.monitoring import alarms
+from zhiben.monitoring import alarms, domain, readings
 from zhiben.monitoring.ingest import IngestReport
-from zhiben.monitoring.models import Alarm, AlarmLogEntry, Reading, Sensor
+from zhiben.monitoring.models import Alarm, AlarmLogEntry, Sensor
 from zhiben.standards.checklist import citation_of, installed_packs
 from zhiben.standards.engine import applicable
 from zhiben.standards.expr import evaluate
@@ -198,17 +198,18 @@ def _episode(
     )
     if power is None or power.kind != rule.power.kind:
         return Pending(alarm.id, "no_power_sensor")
-    latest = session.execute(
-        select(Reading.ts, Reading.value)
-        .where(Reading.sensor_id == power.id, Reading.ts >= held_until, Reading.ts <= now)
-        .order_by(Reading.ts.desc())
-        .limit(1)
-    ).first()
-    if latest is None:
+    power_ts, power_values = _window(session, power.id, held_until, now)
+    if len(power_ts) == 0:
         return Pending(alarm.id, "no_power_reading")  # cannot tell whether work went on: not raised
-    if latest.value < rule.power.on_at_least:
+    latest_at, latest = domain.from_ms(int(power_ts[-1])), float(power_values[-1])
+    if latest < rule.power.on_at_least:
         return Pending(alarm.id, "power_off")
-    return _Episode(alarm, sensor, rule, since, held_until, hold_s, power, latest.ts, latest.value)
+    return _Episode(alarm, sensor, rule, since, held_until, hold_s, power, latest_at, latest)
+
+
+def _window(session: Session, sensor_id: int, since: datetime, now: datetime) -> tuple[Any, Any]:
+    """A sensor's readings in [since, now], oldest first."""
+    return readings.series(session, sensor_id, since, now + timedelta(milliseconds=1))
 
 
 def _clause_for(
@@ -319,16 +320,12 @@ def _local(moment: datetime) -> str:
 
 
 def _evidence(session: Session, ep: _Episode, now: datetime) -> dict[str, Any]:
-    count, low, high = session.execute(
-        select(func.count(), func.min(Reading.value), func.max(Reading.value)).where(
-            Reading.sensor_id == ep.sensor.id, Reading.ts >= ep.since, Reading.ts <= now
-        )
-    ).one()
-    power_count, power_on = session.execute(
-        select(func.count(), func.count().filter(Reading.value >= ep.rule.power.on_at_least)).where(
-            Reading.sensor_id == ep.power.id, Reading.ts >= ep.since, Reading.ts <= now
-        )
-    ).one()
+    _, values = _window(session, ep.sensor.id, ep.since, now)
+    _, power_values = _window(session, ep.power.id, ep.since, now)
+    count = len(values)
+    low, high = (float(values.min()), float(values.max())) if count else (None, None)
+    power_count = len(power_values)
+    power_on = int((power_values >= ep.rule.power.on_at_least).sum())
     return {
         "alarm_id": ep.alarm.id,
         "sensor": ep.sensor.code,
@@ -350,15 +347,9 @@ def _evidence(session: Session, ep: _Episode, now: datetime) -> dict[str, Any]:
 def _readings(
     session: Session, sensor_id: int, since: datetime, now: datetime
 ) -> list[tuple[datetime, float]]:
-    window = (Reading.sensor_id == sensor_id, Reading.ts >= since, Reading.ts <= now)
-    first = session.execute(
-        select(Reading.ts, Reading.value).where(*window).order_by(Reading.ts).limit(EDGE_READINGS)
-    )
-    last = session.execute(
-        select(Reading.ts, Reading.value).where(*window).order_by(Reading.ts.desc()).limit(EDGE_READINGS)
-    )
-    merged = {row[0]: row[1] for row in [*first, *last]}
-    return sorted(merged.items())
+    ts, values = _window(session, sensor_id, since, now)
+    edges = sorted({*range(min(EDGE_READINGS, len(ts))), *range(max(0, len(ts) - EDGE_READINGS), len(ts))})
+    return [(domain.from_ms(int(ts[i])), float(values[i])) for i in edges]
 
 
 def _description(head: str, session: Session, ep: _Episode, now: datetime, ev: Mapping[str, Any]) -> str:

@@ -10,8 +10,8 @@ milliseconds; `value` a number. The columnar shape parses several times faster a
 batch. A message that cannot be read at all is dead-lettered whole with the reason; readings of unknown
 sensors are dead-lettered together (one letter per message), and the rest of the message is ingested.
 
-Idempotent on (sensor, timestamp). A reading later than the sensor's last one is new: it is stored and
-evaluated. One at the same time as the last is a duplicate (a redelivery) and skipped. One earlier than
+Idempotent on (sensor, timestamp). A reading later than the sensor's last one is new: it is stored (in
+a block per sensor and batch, see readings.py) and evaluated. One at the same time as the last is a duplicate (a redelivery) and skipped. One earlier than
 the last is *late*: stored if not stored yet, never evaluated (the engine has moved past it), counted.
 The engine state saved with the readings is what a restarted worker resumes from, so a message
 redelivered after a crash neither stores nor raises anything twice.
@@ -35,8 +35,8 @@ from sqlalchemy import Float, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from zhiben.db.uow import session_clock
-from zhiben.monitoring import alarms, domain, engine
-from zhiben.monitoring.models import DeadLetter, Reading, Sensor, SensorState
+from zhiben.monitoring import alarms, domain, engine, readings
+from zhiben.monitoring.models import DeadLetter, Sensor, SensorState
 from zhiben.monitoring.sensors import engine_sensor
 
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
@@ -80,6 +80,7 @@ class IngestReport:
     alarms_opened: int = 0
     alarms_closed: int = 0
     event_list: list[domain.AlarmEvent] = field(default_factory=list, repr=False)
+    sensor_ids: list[int] = field(default_factory=list, repr=False)  # the sensors that had readings
 
     def add(self, other: IngestReport) -> None:
         for name in ("messages", "readings", "stored", "evaluated", "late", "duplicates", "unknown"):
@@ -273,8 +274,9 @@ class Ingestor:
         result = engine.evaluate(table, engine_state, idx, ts, val, domain.to_ms(now))
         report.evaluated = int(later.sum())
         late = ~later & ~same
-        stored_late = _store_late(session, ordered, idx[late], ts[late], val[late])
-        _store_new(session, ordered, idx[later], ts[later], val[later])
+        sensor_ids = report.sensor_ids = [p.id for p in ordered]
+        stored_late = readings.store_late(session, sensor_ids, idx[late], ts[late], val[late])
+        readings.store_blocks(session, sensor_ids, idx[later], ts[later], val[later])
         report.stored = report.evaluated + stored_late
         report.late = int(late.sum())
         report.duplicates = int(same.sum()) + (report.late - stored_late)
@@ -393,67 +395,6 @@ def _save_states(session: Session, changes: list[dict[str, object]], existing: s
             old,
             execution_options={"synchronize_session": False},
         )
-
-
-def _rows(
-    ordered: Sequence[Point],
-    idx: npt.NDArray[np.int64],
-    ts: npt.NDArray[np.int64],
-    val: npt.NDArray[np.float64],
-) -> list[dict[str, object]]:
-    ids = [ordered[i].id for i in idx.tolist()]
-    return [
-        {"sensor_id": s, "ts": domain.from_ms(t), "value": v}
-        for s, t, v in zip(ids, ts.tolist(), val.tolist(), strict=True)
-    ]
-
-
-def _store_new(
-    session: Session,
-    ordered: Sequence[Point],
-    idx: npt.NDArray[np.int64],
-    ts: npt.NDArray[np.int64],
-    val: npt.NDArray[np.float64],
-) -> None:
-    """Readings later than their sensor's last: none of them can be stored already, so they go in by the
-    fastest path each database has (COPY on PostgreSQL, executemany on SQLite), not row by row."""
-    if len(idx) == 0:
-        return
-    ids = np.array([row.id for row in ordered], dtype=np.int64)[idx].tolist()
-    # UTC, as UtcDateTime stores it: naive text on SQLite, with an offset on PostgreSQL
-    stamps = np.datetime_as_string(ts.astype("datetime64[ms]"), unit="us").tolist()
-    values = val.tolist()
-    connection = session.connection()
-    raw = connection.connection.driver_connection
-    assert raw is not None
-    if connection.dialect.name == "sqlite":
-        rows = zip(ids, (t.replace("T", " ") for t in stamps), values, strict=True)
-        raw.executemany("INSERT INTO readings (sensor_id, ts, value) VALUES (?, ?, ?)", rows)
-        return
-    text = "".join(f"{i}\t{t}+00\t{v!r}\n" for i, t, v in zip(ids, stamps, values, strict=True))
-    with raw.cursor() as cursor, cursor.copy("COPY readings (sensor_id, ts, value) FROM STDIN") as copy:
-        copy.write(text)
-
-
-def _store_late(
-    session: Session,
-    ordered: Sequence[Point],
-    idx: npt.NDArray[np.int64],
-    ts: npt.NDArray[np.int64],
-    val: npt.NDArray[np.float64],
-) -> int:
-    """Late readings are stored unless they are already (a redelivery); returns how many were new."""
-    rows = _rows(ordered, idx, ts, val)
-    stored = 0
-    seen: set[tuple[object, object]] = set()
-    for row in rows:
-        key = (row["sensor_id"], row["ts"])
-        if key in seen or session.get(Reading, key) is not None:
-            continue
-        seen.add(key)
-        session.execute(insert(Reading), [row])
-        stored += 1
-    return stored
 
 
 def _dead_letter(session: Session, message: Message, reason: str, now: datetime) -> None:

@@ -1,7 +1,7 @@
 """What monitoring stores: sensors and their limits, readings, the engine's state per sensor, alarms
 (ISA-18.2 records) with their log, and messages that could not be ingested.
 
-Readings are keyed by (sensor, timestamp), so a redelivered message stores nothing twice. An alarm row
+Readings are stored in blocks, one per sensor and batch (readings.py), once per (sensor, timestamp). An alarm row
 is one record of one alarm point (sensor, condition): `open_key` holds the point's key while the record
 is open and NULL once it closes; its unique index is the rule "exactly one open alarm per point" that
 concurrent workers cannot break.
@@ -12,7 +12,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhiben.db.base import Base, UtcDateTime
@@ -64,11 +76,29 @@ class SensorState(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class Reading(Base):
-    __tablename__ = "readings"
+class ReadingBlock(Base):
+    """One sensor's readings from one ingested batch: times (int64 epoch ms) and values (float64) as
+    little-endian arrays. See readings.py for why blocks."""
+
+    __tablename__ = "reading_blocks"
+    __table_args__ = (Index("ix_reading_blocks_sensor_first", "sensor_id", "first_ms"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"))
+    first_ms: Mapped[int] = mapped_column(BigInteger)
+    last_ms: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+    ts_ms: Mapped[bytes] = mapped_column(LargeBinary)
+    values: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LateReading(Base):
+    """A reading that arrived after a later one of its sensor had been evaluated: stored, not evaluated."""
+
+    __tablename__ = "late_readings"
 
     sensor_id: Mapped[int] = mapped_column(ForeignKey("sensors.id"), primary_key=True)
-    ts: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    ts_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     value: Mapped[float] = mapped_column(Float)
 
 

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from zhiben.auth.domain import Principal, division_prefix
 from zhiben.auth.scope import ScopedColumns, division_condition, scope_condition
 from zhiben.kit.pagination import Page, PageRequest
-from zhiben.monitoring.models import Alarm, AlarmLogEntry, DeadLetter, Reading, Sensor, SensorState
+from zhiben.monitoring import domain
+from zhiben.monitoring import readings as stored_readings
+from zhiben.monitoring.models import Alarm, AlarmLogEntry, DeadLetter, Sensor, SensorState
 
 SENSOR_COLUMNS = ScopedColumns(
     enterprise_id=Sensor.enterprise_id,
@@ -71,14 +73,10 @@ def sensor_state(session: Session, sensor_id: int) -> SensorState | None:
 
 def readings(
     session: Session, sensor_id: int, since: datetime | None, until: datetime | None, limit: int
-) -> list[Reading]:
+) -> list[tuple[datetime, float]]:
     """Unscoped: one sensor's readings in [since, until), oldest first, at most `limit`."""
-    query = select(Reading).where(Reading.sensor_id == sensor_id)
-    if since is not None:
-        query = query.where(Reading.ts >= since)
-    if until is not None:
-        query = query.where(Reading.ts < until)
-    return list(session.scalars(query.order_by(Reading.ts).limit(limit)))
+    ts, values = stored_readings.series(session, sensor_id, since, until)
+    return [(domain.from_ms(t), v) for t, v in zip(ts[:limit].tolist(), values[:limit].tolist(), strict=True)]
 
 
 # ---- alarms ---------------------------------------------------------------------------------

@@ -42,13 +42,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from zhiben.db.uow import UnitOfWork
 from zhiben.kit.clock import Clock
 from zhiben.monitoring import hazard_link
-from zhiben.monitoring.ingest import Ingestor, IngestReport, Message
+from zhiben.monitoring.ingest import MAX_LETTER_CHARS, Ingestor, IngestReport, Message
+from zhiben.monitoring.models import DeadLetter
 
 log = logging.getLogger(__name__)
 PARTITIONS = 16
 TOPIC_PREFIX = "zhiben/v1/readings"
 SHARE_GROUP = "zhiben"
 SESSION_EXPIRY_S = 7 * 24 * 3600
+RETRIES = 3
 
 
 def topic_for(enterprise_id: int, prefix: str = TOPIC_PREFIX) -> str:
@@ -164,12 +166,52 @@ class MqttWorker:
             )
         with UnitOfWork(self.factory, self.clock) as uow:
             report = self.ingestor.ingest(uow.session, messages)
-            hazard_link.hazards_from_alarms(
-                uow.session, report
-            )  # patterns a standard names, e.g. coal art. 5
+            # Patterns a standard names (e.g. coal article 5), for this batch's sensors only: another
+            # worker's enterprises are its own to lock.
+            hazard_link.hazards_from_alarms(uow.session, report.sensor_ids)
         for m in taken:  # committed: now the broker may forget them
             self.client.ack(m.mid, m.qos)
         return report
+
+    def process_safely(self, taken: Sequence[mqtt.MQTTMessage]) -> IngestReport:
+        """A failed batch is retried (a deadlock or a lost connection passes); one that keeps failing is
+        taken apart, and a message that fails on its own is dead-lettered and acknowledged, so one bad
+        message never stops the worker or holds up the others."""
+        for attempt in range(RETRIES):
+            try:
+                return self.process(taken)
+            except Exception:
+                log.exception("batch of %d failed (attempt %d)", len(taken), attempt + 1)
+                time.sleep(0.2 * 2**attempt)
+        report = IngestReport()
+        for m in taken:
+            for attempt in range(RETRIES):
+                try:
+                    report.add(self.process([m]))
+                    break
+                except Exception as exc:
+                    log.exception("message on %s failed (attempt %d)", m.topic, attempt + 1)
+                    time.sleep(0.2 * 2**attempt)
+                    error = exc
+            else:
+                self._give_up(m, error)
+                report.dead_letters += 1
+        return report
+
+    def _give_up(self, m: mqtt.MQTTMessage, error: Exception) -> None:
+        with UnitOfWork(self.factory, self.clock) as uow:
+            uow.session.add(
+                DeadLetter(
+                    received_at=self.clock.now(),
+                    channel="mqtt",
+                    origin=m.topic[:300],
+                    reason=f"failed {RETRIES} times: {type(error).__name__}: {error}"[:500],
+                    payload=bytes(m.payload)[: MAX_LETTER_CHARS * 4].decode("utf-8", "replace")[
+                        :MAX_LETTER_CHARS
+                    ],
+                )
+            )
+        self.client.ack(m.mid, m.qos)
 
     def run(self) -> IngestReport:
         """Ingest until stop() (or SIGTERM / SIGINT when run from the command line)."""
@@ -179,7 +221,7 @@ class MqttWorker:
                 taken = self._take()
                 if not taken:
                     continue
-                report = self.process(taken)
+                report = self.process_safely(taken)
                 self.totals.add(report)
                 if self.on_batch:
                     self.on_batch(report)
