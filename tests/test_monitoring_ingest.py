@@ -210,3 +210,36 @@ def test_the_http_batch_endpoint(db: Db, mine: int) -> None:
     with db.uow(write=False) as uow:
         [letter] = uow.session.scalars(select(DeadLetter)).all()
         assert letter.channel == "http" and letter.reason.startswith("reading 0")
+
+
+def test_replay_a_csv_or_parquet_file(db: Db, mine: int, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import polars as pl
+
+    from zhiben.cli.main import app
+
+    start = domain.to_ms(db.clock.now()) - 600_000
+    rows = {
+        "sensor": ["CH4-T1"] * 4,
+        "ts": [start + 10_000 * i for i in range(4)],
+        "value": [0.2, 1.1, 1.6, 0.3],
+    }
+    csv_file = tmp_path / "readings.csv"
+    pl.DataFrame(rows).with_columns(
+        pl.from_epoch("ts", time_unit="ms")
+        .dt.replace_time_zone("UTC")
+        .dt.strftime("%Y-%m-%dT%H:%M:%S%.3f+00:00")
+    ).write_csv(csv_file)
+    result = cli.invoke(app, ["monitoring", "replay", "--enterprise", str(mine), str(csv_file)])
+    assert result.exit_code == 0, result.output
+    assert "4 readings: 4 stored" in result.output
+    parquet = tmp_path / "readings.parquet"
+    pl.DataFrame(rows).write_parquet(parquet)
+    again = cli.invoke(app, ["monitoring", "replay", "--enterprise", str(mine), str(parquet)])
+    assert again.exit_code == 0 and "0 stored, 4 already stored" in again.output
+    with db.uow(write=False) as uow:
+        assert readings.count(uow.session) == 4
+        assert {a.condition for a in uow.session.scalars(select(Alarm))} == {"alarm:hi", "power_off"}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sensor,ts,value\nCH4-T1,2026-03-02T01:00:00,1\n")
+    refused = cli.invoke(app, ["monitoring", "replay", "--enterprise", str(mine), str(bad)])
+    assert refused.exit_code == 2 and "row 2" in refused.output

@@ -21,6 +21,7 @@ from zhiben.monitoring import engine
 from zhiben.monitoring.coal_cli import coal_import, coal_mine_code, coal_watch
 from zhiben.monitoring.domain import Sensor, to_ms
 from zhiben.monitoring.limits import OVERRIDE_COLUMNS, LimitLookupError, limits_for, with_overrides
+from zhiben.monitoring.replay_cli import replay
 
 monitoring_app = typer.Typer(
     help="Safety monitoring (安全监测预警): sensors, limits, alarms.", no_args_is_help=True
@@ -28,6 +29,7 @@ monitoring_app = typer.Typer(
 monitoring_app.command("coal-mine-code")(coal_mine_code)
 monitoring_app.command("coal-import")(coal_import)
 monitoring_app.command("coal-watch")(coal_watch)
+monitoring_app.command("replay")(replay)
 
 SENSOR_COLUMNS = ("sensor_id", "kind", "unit", "location_code")
 READING_COLUMNS = ("sensor_id", "ts", "value")

@@ -214,7 +214,11 @@ class Ingestor:
                 self._engine_sensor(row)
         return [self._sensors[p.id][1] for p in points]
 
-    def ingest(self, session: Session, messages: Sequence[Message]) -> IngestReport:
+    def ingest(
+        self, session: Session, messages: Sequence[Message], until: datetime | None = None
+    ) -> IngestReport:
+        """Ingest in the caller's transaction. `until` is the time the engine evaluates at (offline
+        deadlines up to it are reported): now for live data, the end of the file for a replay."""
         report = IngestReport(messages=len(messages))
         now = session_clock(session).now()
         parts: list[tuple[int, Parsed, Message]] = []
@@ -271,7 +275,7 @@ class Ingestor:
             [s.last_ts_ms if s.last_ts_ms is not None else engine.NONE for s in stored_states], dtype=np.int64
         )
         later, same = accepted_mask(idx, ts, last)
-        result = engine.evaluate(table, engine_state, idx, ts, val, domain.to_ms(now))
+        result = engine.evaluate(table, engine_state, idx, ts, val, domain.to_ms(until or now))
         report.evaluated = int(later.sum())
         late = ~later & ~same
         sensor_ids = report.sensor_ids = [p.id for p in ordered]
