@@ -1,0 +1,1 @@
+"""Precise enforcement: double-random draws, cross-region teams, inspections and their documents."""
