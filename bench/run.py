@@ -9,10 +9,16 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def main(argv: list[str]) -> None:
-    from bench import ingest, monitoring, registry, standards
+    from bench import enforcement, ingest, monitoring, registry, standards
 
     reuse = "--reuse" in argv
-    names = [a for a in argv if not a.startswith("--")] or ["standards", "monitoring", "ingest", "registry"]
+    names = [a for a in argv if not a.startswith("--")] or [
+        "standards",
+        "monitoring",
+        "ingest",
+        "registry",
+        "enforcement",
+    ]
     RESULTS.mkdir(exist_ok=True)
     for name in names:
         if name == "registry":
@@ -32,6 +38,10 @@ def main(argv: list[str]) -> None:
         elif name == "monitoring":
             table = monitoring.run()
             (RESULTS / "monitoring.md").write_text(table)
+            sys.stdout.write(table)
+        elif name == "enforcement":
+            table = enforcement.run()
+            (RESULTS / "enforcement.md").write_text(table)
             sys.stdout.write(table)
 
 
