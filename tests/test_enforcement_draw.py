@@ -223,6 +223,10 @@ def test_verification_names_a_swapped_officer() -> None:
 def test_an_unreadable_record_is_a_failed_verification_not_a_crash() -> None:
     result = verify_json('{"format": "something else"}')
     assert not result.is_valid and result.problems[0].startswith("record: unreadable")
+    doc = json.loads(record_to_json(_record()))
+    doc["inputs"]["params"]["quota"] = "40"
+    result = verify_json(json.dumps(doc))
+    assert not result.is_valid and "inputs.params.quota" in result.problems[0]
 
 
 # ---- weights, control sample, exactness ---------------------------------------------------------

@@ -317,16 +317,23 @@ def inputs_document(inputs: DrawInputs) -> dict[str, Any]:
     }
 
 
+def _integer(data: Mapping[str, Any], name: str) -> int:
+    value = data[name]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInputError(f"inputs.params.{name}", "not_integer", "must be a JSON integer")
+    return value
+
+
 def inputs_from_document(doc: Mapping[str, Any]) -> DrawInputs:
     if doc.get("algorithm") != ALGORITHM:
         raise InvalidInputError("inputs.algorithm", "unknown", f"expected {ALGORITHM}")
     p, policy = doc["params"], doc["policy"]
     params = DrawParams(
-        plan_id=p["plan_id"],
-        quota=p["quota"],
-        random_share_pct=p["random_share_pct"],
-        control_size=p["control_size"],
-        officer_count=p["officer_count"],
+        plan_id=str(p["plan_id"]),
+        quota=_integer(p, "quota"),
+        random_share_pct=_integer(p, "random_share_pct"),
+        control_size=_integer(p, "control_size"),
+        officer_count=_integer(p, "officer_count"),
         colour_minimums={Colour(c): int(n) for c, n in p["colour_minimums"].items()},
         officer_sectors=None if p["officer_sectors"] is None else frozenset(p["officer_sectors"]),
     )
