@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
 from ortools.sat.python import cp_model
 
 from zhiben.errors import InvalidInputError
@@ -85,6 +87,7 @@ class TeamOptions:
     time_limit_s: float = 10.0
     workers: int = 2
     seed: int = 0
+    decompose: bool = True  # solve independent components (no shared period, day or enterprise) apart
 
     def validate(self) -> None:
         if self.min_team < 2:
@@ -184,34 +187,77 @@ def pair_exclusions(inspection: Inspection, officer: Officer, options: TeamOptio
 
 @dataclass(frozen=True)
 class _Candidates:
-    eligible: dict[int, list[int]]  # inspection index -> officer indices (all that pass the filters)
+    eligible: dict[int, list[int]]  # inspection index -> officers that pass the filters, nearest first
     kept: dict[int, list[int]]  # after candidates_per_inspection
     cost: dict[tuple[int, int], int]  # (inspection, officer) -> hectometres, kept pairs only
     blockers: list[Blocker]
 
 
 def _candidates(problem: TeamProblem) -> _Candidates:
+    """Walk each inspection's officers nearest first through the per-pair filters.
+
+    Without a candidate limit every officer is walked; with one, the walk stops once it holds the
+    limit and (lenient sector rule) `min_team` qualified leads. A walk that finds too few eligible
+    officers has seen them all, so the pre-check's filter counts are complete.
+    """
     opts = problem.options
+    limit = opts.candidates_per_inspection
+    homes = np.radians(np.array([(o.home_lon, o.home_lat) for o in problem.officers], dtype=np.float64))
     eligible: dict[int, list[int]] = {}
     kept: dict[int, list[int]] = {}
     cost: dict[tuple[int, int], int] = {}
     blockers: list[Blocker] = []
     for i, insp in enumerate(problem.inspections):
-        removed: dict[Rule, list[str]] = defaultdict(list)
-        ok: list[int] = []
-        for o, off in enumerate(problem.officers):
-            rules = pair_exclusions(insp, off, opts)
-            for rule in rules:
-                removed[rule].append(off.id)
-            if not rules:
-                ok.append(o)
-        ok.sort(key=lambda o: (travel_km(insp, problem.officers[o]), o))
+        km = _km_from(homes.reshape(-1, 2), insp)
+        order = _nearest_first(km, None if limit is None else 4 * limit + 64)
+        ok, removed, enough = _walk(problem, insp, order)
+        if not enough and len(order) < len(km):  # the short list ran out: walk everyone
+            ok, removed, enough = _walk(problem, insp, _nearest_first(km, None))
         eligible[i] = ok
         blockers += _precheck(problem, insp, ok, removed)
         kept[i] = _nearest(problem, insp, ok)
         for o in kept[i]:
-            cost[i, o] = round(travel_km(insp, problem.officers[o]) * SCALE_PER_KM)
+            cost[i, o] = round(float(km[o]) * SCALE_PER_KM)
     return _Candidates(eligible, kept, cost, blockers)
+
+
+def _nearest_first(km: npt.NDArray[np.float64], count: int | None) -> list[int]:
+    """Officer indices by distance (ties by index), all of them or the nearest `count`."""
+    idx = np.arange(len(km)) if count is None or count >= len(km) else np.argpartition(km, count)[:count]
+    return [int(o) for o in idx[np.lexsort((idx, km[idx]))]]
+
+
+def _walk(
+    problem: TeamProblem, insp: Inspection, order: list[int]
+) -> tuple[list[int], dict[Rule, list[str]], bool]:
+    """Eligible officers in `order`, per filter the officers it removed, and whether it stopped early
+    with enough candidates (the limit, and under the lenient sector rule `min_team` qualified leads)."""
+    opts = problem.options
+    limit = opts.candidates_per_inspection
+    removed: dict[Rule, list[str]] = defaultdict(list)
+    ok: list[int] = []
+    leads = 0
+    for o in order:
+        off = problem.officers[o]
+        rules = pair_exclusions(insp, off, opts)
+        for rule in rules:
+            removed[rule].append(off.id)
+        if rules:
+            continue
+        ok.append(o)
+        leads += insp.sector in off.sectors
+        if limit is not None and len(ok) >= limit and (opts.every_member_qualified or leads >= opts.min_team):
+            return ok, removed, True
+    return ok, removed, False
+
+
+def _km_from(homes_rad: npt.NDArray[np.float64], insp: Inspection) -> npt.NDArray[np.float64]:
+    """`distance_km` from every officer's home to the target, vectorised."""
+    lon, lat = math.radians(insp.lon), math.radians(insp.lat)
+    dp, dl = lat - homes_rad[:, 1], lon - homes_rad[:, 0]
+    h = np.sin(dp / 2) ** 2 + np.cos(homes_rad[:, 1]) * math.cos(lat) * np.sin(dl / 2) ** 2
+    km: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    return km
 
 
 def _nearest(problem: TeamProblem, insp: Inspection, ok: list[int]) -> list[int]:
@@ -282,7 +328,7 @@ def _relaxed_bound_km(problem: TeamProblem, cands: _Candidates) -> float:
 def _components(problem: TeamProblem) -> list[list[int]]:
     """Inspections linked by a shared cap period, day or (with history) enterprise."""
     n = len(problem.inspections)
-    if problem.options.balance_weight > 0:
+    if problem.options.balance_weight > 0 or not problem.options.decompose:
         return [list(range(n))] if n else []
     parent = list(range(n))
 
@@ -405,6 +451,9 @@ def _solver(opts: TeamOptions, time_limit_s: float) -> cp_model.CpSolver:
     solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
     solver.parameters.num_workers = opts.workers
     solver.parameters.random_seed = opts.seed
+    solver.parameters.linearization_level = (
+        2  # the full LP: a transport-like model, bound and search both gain
+    )
     return solver
 
 
