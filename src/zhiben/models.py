@@ -4,6 +4,7 @@ from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.auth.models import ServiceContract, User
 from zhiben.db.base import Base
 from zhiben.division.models import Division, DivisionDataset
+from zhiben.enforcement.models import EnforcementPlan, Inspection, InspectionOfficer
 from zhiben.enterprise.models import Enterprise, Facility
 from zhiben.hazard.models import (
     DeadlineExtension,
@@ -41,6 +42,7 @@ __all__ = [
     "DeadlineExtension",
     "Division",
     "DivisionDataset",
+    "EnforcementPlan",
     "Enterprise",
     "EnterpriseFact",
     "EnterpriseRisk",
@@ -48,6 +50,8 @@ __all__ = [
     "Facility",
     "Hazard",
     "HazardCounter",
+    "Inspection",
+    "InspectionOfficer",
     "LateReading",
     "ReadingBlock",
     "RectificationPlan",

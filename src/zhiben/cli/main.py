@@ -30,6 +30,7 @@ from zhiben.db.engine import make_session_factory
 from zhiben.db.schema import drift, upgrade
 from zhiben.demo.cli import demo_app
 from zhiben.division import service as divisions
+from zhiben.enforcement.cli import enforcement_app
 from zhiben.enterprise.cli import enterprises_app
 from zhiben.errors import ZhibenError
 from zhiben.hazard import repository as hazard_repository
@@ -76,6 +77,7 @@ app.add_typer(accident_app, name="accident")
 app.command("gb18218")(gb18218_command)
 app.add_typer(enterprises_app, name="enterprises")
 app.add_typer(monitoring_app, name="monitoring")
+app.add_typer(enforcement_app, name="enforcement")
 app.command("simulate")(simulate_command)
 
 

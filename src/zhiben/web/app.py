@@ -28,6 +28,7 @@ from zhiben.auth.api import router as auth_router
 from zhiben.config import Settings
 from zhiben.db.engine import make_engine, make_session_factory
 from zhiben.division.api import router as division_router
+from zhiben.enforcement.api import router as enforcement_router
 from zhiben.enterprise.api import router as enterprise_router
 from zhiben.errors import InvalidInputError, StaleVersionError, ZhibenError
 from zhiben.hazard.api import router as hazard_router
@@ -214,6 +215,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         division_router,
         enterprise_router,
         hazard_router,
+        enforcement_router,
         standards_router,
         monitoring_router,
         readings_router,
