@@ -18,6 +18,7 @@ def main(argv: list[str]) -> None:
         "ingest",
         "registry",
         "enforcement",
+        "enforcement-teams",
     ]
     RESULTS.mkdir(exist_ok=True)
     for name in names:
@@ -38,6 +39,12 @@ def main(argv: list[str]) -> None:
         elif name == "monitoring":
             table = monitoring.run()
             (RESULTS / "monitoring.md").write_text(table)
+            sys.stdout.write(table)
+        elif name == "enforcement-teams":
+            from bench import enforcement_teams
+
+            table = enforcement_teams.run()
+            (RESULTS / "enforcement-teams.md").write_text(table)
             sys.stdout.write(table)
         elif name == "enforcement":
             table = enforcement.run()

@@ -211,6 +211,25 @@ def test_keeping_only_the_nearest_candidates_still_gives_a_valid_plan() -> None:
     assert plan.variables == 4
 
 
+def test_candidates_beyond_a_crowd_of_local_officers_are_still_found() -> None:
+    local = [officer(f"L{k:03d}", county="320311", city="3203", at=near(1)) for k in range(100)]
+    far = [officer("F1", at=near(300)), officer("F2", at=near(310))]
+    _, plan = solve([insp("I1")], local + far, candidates_per_inspection=2)
+    assert plan.teams["I1"] == ("F1", "F2")
+
+
+def test_solving_weeks_apart_gives_the_same_optimum_as_one_model() -> None:
+    days = [DAY + timedelta(days=k) for k in range(0, 21, 2)]
+    officers = [officer(f"O{k}", county=f"3201{k:02d}", at=near(3 * k + 1), cap=2) for k in range(8)]
+    inspections = [insp(f"I{k}", day=d, period=f"W{d.isocalendar().week}") for k, d in enumerate(days)]
+    _, apart = solve(inspections, officers)
+    _, whole = solve(inspections, officers, decompose=False)
+    assert apart.components == 3 and whole.components == 1
+    assert apart.status == whole.status == Status.optimal
+    assert apart.objective == whole.objective
+    assert apart.best_bound == pytest.approx(whole.best_bound)
+
+
 def test_options_below_the_legal_minimum_are_refused() -> None:
     with pytest.raises(InvalidInputError):
         solve_teams(TeamProblem((insp("I1"),), (officer("O1"),), TeamOptions(min_team=1)))
