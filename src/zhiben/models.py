@@ -4,7 +4,7 @@ from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.auth.models import ServiceContract, User
 from zhiben.db.base import Base
 from zhiben.division.models import Division, DivisionDataset
-from zhiben.enforcement.models import EnforcementPlan, Inspection, InspectionOfficer
+from zhiben.enforcement.models import EnforcementPlan, Inspection, InspectionOfficer, OfficerProfile
 from zhiben.enterprise.models import Enterprise, Facility
 from zhiben.hazard.models import (
     DeadlineExtension,
@@ -53,6 +53,7 @@ __all__ = [
     "Inspection",
     "InspectionOfficer",
     "LateReading",
+    "OfficerProfile",
     "ReadingBlock",
     "RectificationPlan",
     "Redetermination",

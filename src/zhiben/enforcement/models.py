@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhiben.db.base import Base, UtcDateTime
@@ -75,3 +75,22 @@ class InspectionOfficer(Base):
 
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+
+
+class OfficerProfile(Base):
+    """An enforcement officer's certificate, the sectors they are qualified for, where they are based
+    (for travel distances) and how many inspections a week they may take. No profile: not certified."""
+
+    __tablename__ = "officer_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    certificate_no: Mapped[str] = mapped_column(String(40))  # 执法证号
+    certificate_valid_until: Mapped[date] = mapped_column(Date)
+    sectors: Mapped[list[str]] = mapped_column(JSON)  # sector codes the officer is qualified for
+    home_longitude: Mapped[float | None] = mapped_column(Float)
+    home_latitude: Mapped[float | None] = mapped_column(Float)
+    cap_per_week: Mapped[int] = mapped_column(Integer, default=2)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
