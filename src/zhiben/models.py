@@ -4,7 +4,19 @@ from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.auth.models import ServiceContract, User
 from zhiben.db.base import Base
 from zhiben.division.models import Division, DivisionDataset
-from zhiben.enforcement.models import EnforcementPlan, Inspection, InspectionOfficer, OfficerProfile
+from zhiben.enforcement.models import (
+    EmphasisQuestion,
+    EnforcementDocumentNumber,
+    EnforcementPlan,
+    Inspection,
+    InspectionFinding,
+    InspectionOfficer,
+    OfficerProfile,
+    OnSiteMeasure,
+    Penalty,
+    RectificationOrder,
+    Reinspection,
+)
 from zhiben.enterprise.models import Enterprise, Facility
 from zhiben.hazard.models import (
     DeadlineExtension,
@@ -42,6 +54,8 @@ __all__ = [
     "DeadlineExtension",
     "Division",
     "DivisionDataset",
+    "EmphasisQuestion",
+    "EnforcementDocumentNumber",
     "EnforcementPlan",
     "Enterprise",
     "EnterpriseFact",
@@ -51,13 +65,18 @@ __all__ = [
     "Hazard",
     "HazardCounter",
     "Inspection",
+    "InspectionFinding",
     "InspectionOfficer",
     "LateReading",
     "OfficerProfile",
+    "OnSiteMeasure",
+    "Penalty",
     "ReadingBlock",
+    "RectificationOrder",
     "RectificationPlan",
     "Redetermination",
     "RedeterminationChange",
+    "Reinspection",
     "RiskLevelChange",
     "Sensor",
     "SensorState",
