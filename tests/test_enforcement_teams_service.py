@@ -3,10 +3,12 @@ quality metrics, with the confidentiality of unannounced inspections kept throug
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from typer.testing import CliRunner
 
 from tests.builders import Db, auth_header
 from zhiben.audit.models import AuditEntry
@@ -185,3 +187,17 @@ def test_metrics_count_unstarted_unannounced_inspections_only_for_the_planner(db
         headers=auth_header(client, "wuzhong-official"),
     )
     assert answer.status_code == 200 and answer.json()["inspections"] == 1
+
+
+def test_the_officer_profile_cli(db: Db, cli: CliRunner) -> None:
+    from zhiben.cli.main import app
+
+    officer = db.user(Role.officer, division=THIRD_COUNTY, username="officer-cli")
+    args = ["enforcement", "officer-profile", "officer-cli", "--certificate", "苏应急执001"]
+    done = cli.invoke(
+        app, [*args, "--valid-until", "2027-06-30", "--sectors", SECTOR, "--home", "120.5,31.2"]
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["user_id"] == officer.user_id
+    bad = cli.invoke(app, [*args, "--valid-until", "2027-06-30", "--home", "east"])
+    assert bad.exit_code != 0 and "LON,LAT" in bad.output

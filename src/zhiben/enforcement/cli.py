@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, fail, runtime_of
-from zhiben.enforcement import draw, service
+from zhiben.enforcement import draw, officers, service
 
 enforcement_app = typer.Typer(help="Enforcement (执法): plans, draws and inspections.", no_args_is_help=True)
 
@@ -46,3 +47,31 @@ def verify_draw(
             console.print(f"[red]{problem}[/red]")
     if not result.is_valid:
         raise typer.Exit(1)
+
+
+@enforcement_app.command("officer-profile")
+def officer_profile(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Argument(help="the officer's user id or username")],
+    certificate: Annotated[str, typer.Option(help="the enforcement certificate number (执法证号)")],
+    valid_until: Annotated[str, typer.Option(help="the certificate's last valid day, YYYY-MM-DD")],
+    sectors: Annotated[str, typer.Option(help="sector codes the officer is qualified for, a,b")] = "",
+    home: Annotated[str | None, typer.Option(help="where the officer is based: LON,LAT")] = None,
+    cap_per_week: Annotated[int, typer.Option(help="inspections a week at most")] = 2,
+) -> None:
+    """Record an officer's certificate, sectors, home and weekly cap (audited); teams need it."""
+    try:
+        until = date.fromisoformat(valid_until)
+        lon, lat = (float(v) for v in home.split(",")) if home else (None, None)
+    except ValueError as exc:
+        raise fail(f"--valid-until is YYYY-MM-DD and --home is LON,LAT: {exc}", EXIT_INPUT) from exc
+    draft = officers.ProfileDraft(
+        certificate, until, tuple(s.strip() for s in sectors.split(",") if s.strip()), lon, lat, cap_per_week
+    )
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    actor = rt.principal()
+    with rt.uow() as uow:
+        saved = officers.set_profile(uow.session, actor, officers.officer_id_of(uow.session, user), draft)
+        document = officers.document(saved)
+    emit_json(document)

@@ -123,3 +123,13 @@ def profiles_of(session: Session, user_ids: list[int]) -> dict[int, OfficerProfi
     """The profiles of these officers (for staffing; no scope: the ids come from a plan's draw)."""
     rows = session.scalars(select(OfficerProfile).where(OfficerProfile.user_id.in_(user_ids)))
     return {p.user_id: p for p in rows}
+
+
+def officer_id_of(session: Session, user: str) -> int:
+    """A user id, or the id of the user with this name (for the CLI)."""
+    if user.isdigit():
+        return int(user)
+    found = session.scalars(select(User.id).where(User.username == user)).first()
+    if found is None:
+        raise NotFoundError(kind="officer", key=user)
+    return found
