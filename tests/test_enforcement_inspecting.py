@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tests.builders import Db
+from tests.builders import Db, auth_header
 from tests.test_enforcement_plans import COUNTY, OTHER_COUNTY, plan_all, world  # noqa: F401  (fixture)
 from tests.test_hazard_lifecycle import tiny_png
 from zhiben.audit.models import AuditEntry
@@ -87,7 +87,10 @@ def test_the_inspection_flow_from_checklist_to_penalty(db: Db, world: dict[str, 
         assert (hazard.level, hazard.state, hazard.source) == ("major", "determined", "enforcement")
         assert (hazard.citation["pack"], hazard.citation["clause"]) == ("hazchem", "2")
         assert hazard.citation["version"] == finding.pack_version == "2017.1"
-        assert uow.session.scalars(select(Evidence).where(Evidence.hazard_id == hazard.id)).one().phase == "before"
+        assert (
+            uow.session.scalars(select(Evidence).where(Evidence.hazard_id == hazard.id)).one().phase
+            == "before"
+        )
     general = db.act(
         inspecting.record_finding,
         officer_b,
@@ -208,3 +211,120 @@ def test_nothing_is_recorded_before_the_start(db: Db, world: dict[str, object]) 
     rows, _ = db.act(service.list_inspections, planner, plan.id, 0, 50)
     with pytest.raises(ConflictError):
         db.act(inspecting.record_finding, planner, rows[0].id, MAJOR)
+
+
+def test_the_api_records_and_produces_each_document_from_stored_data(
+    db: Db,
+    world: dict[str, object],  # noqa: F811
+) -> None:
+    inspection = started(db, world)
+    client = db.client()
+    officer = auth_header(client, "officer-a")
+    base = f"/api/v1/enforcement/inspections/{inspection.id}"
+    checklist = client.get(f"{base}/checklist", headers=officer)
+    assert checklist.status_code == 200, checklist.text
+    assert "hazchem/2017.1" in checklist.json()["packs"]
+    answered = client.post(
+        f"{base}/checklist/answers",
+        json={"answers": {"key_facility_external_distance_substandard": False}},
+        headers=officer,
+    )
+    assert answered.status_code == 200, answered.text
+    finding = client.post(
+        f"{base}/findings",
+        json={
+            "description": "三号车间两名电焊工无证上岗",
+            "location": "三号车间",
+            "longitude": 120.62,
+            "latitude": 31.27,
+            "major": True,
+            "pack": "hazchem",
+            "clause": "2",
+        },
+        headers=officer,
+    )
+    assert finding.status_code == 201, finding.text
+    fid = finding.json()["id"]
+    photo = client.post(
+        f"/api/v1/enforcement/findings/{fid}/photos",
+        files={"file": ("weld.png", tiny_png(), "image/png")},
+        headers=officer,
+    )
+    assert photo.status_code == 201 and len(photo.json()["evidence"]) == 1, photo.text
+    measure = {"kind": "evacuate", "description": "三号车间焊接作业人员撤出"}
+    assert client.post(f"{base}/measures", json=measure, headers=officer).status_code == 201
+    deadline = (db.clock.now().date() + timedelta(days=10)).isoformat()
+    order = client.post(
+        f"{base}/orders", json={"items": [{"finding_id": fid, "deadline": deadline}]}, headers=officer
+    )
+    assert order.status_code == 201, order.text
+    refused = client.post(
+        f"{base}/penalties",
+        json={"provision_id": "wsl2021-102-unit", "amount_yuan": "80000", "facts": "未消除事故隐患"},
+        headers=officer,
+    )
+    assert refused.status_code == 422 and "第一百零二条" in refused.text and "五万元以下" in refused.text
+    penalty = client.post(
+        f"{base}/penalties",
+        json={
+            "provision_id": "wsl2021-102-unit",
+            "amount_yuan": "45000",
+            "facts": "特种作业人员无证上岗，未消除重大事故隐患",
+            "violated": "违反了《中华人民共和国安全生产法》第三十条第一款的规定",
+        },
+        headers=officer,
+    )
+    assert penalty.status_code == 201, penalty.text
+    assert client.get(f"{base}/documents/record", headers=officer).status_code == 409  # not finished yet
+    assert client.post(f"{base}/finish", headers=officer).json()["state"] == "done"
+    assert client.post(f"{base}/measures", json=measure, headers=officer).status_code == 409
+    db.clock.advance(timedelta(days=11))
+    officer = auth_header(client, "officer-a")  # a fresh token: the first one has expired by now
+    overdue = client.get("/api/v1/enforcement/reinspections?overdue=true", headers=officer).json()
+    assert overdue["total"] == 1
+    other = auth_header(client, db.user(Role.regulator, division="320581", username="kunshan").username)
+    assert client.get("/api/v1/enforcement/reinspections?overdue=true", headers=other).json()["total"] == 0
+    done = client.post(
+        f"/api/v1/enforcement/orders/{order.json()['id']}/reinspection",
+        json={"results": [{"item": 1, "is_rectified": True, "note": "已持证上岗"}]},
+        headers=officer,
+    )
+    assert done.status_code == 200, done.text
+
+    year = db.clock.now().year
+    expected = {
+        "record": ["现场检查记录", f"检记〔{year}〕1号", "三号车间两名电焊工无证上岗", "hazchem/2", "撤出"],
+        "order": ["责令限期整改指令书", order.json()["number"], "三号车间两名电焊工无证上岗", "重大事故隐患"],
+        "reinspection": ["整改复查意见书", f"复查〔{year}〕1号", order.json()["number"], "已整改"],
+        "penalty": ["行政处罚决定书", penalty.json()["number"], "第一百零二条", "45,000元"],
+    }
+    for kind, texts in expected.items():
+        response = client.get(f"{base}/documents/{kind}", headers=officer)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/pdf"
+        text = text_of(response.content)
+        for wanted in [*texts, "苏320500001", "【待填：执法证号】", "测试"]:
+            assert wanted.replace(" ", "") in text, (kind, wanted)
+        assert client.get(f"{base}/documents/{kind}", headers=other).status_code == 404
+    assert client.get(f"{base}/documents/memo", headers=officer).status_code == 422
+
+
+def test_documents_and_checklist_stay_hidden_while_the_inspection_is_confidential(
+    db: Db,
+    world: dict[str, object],  # noqa: F811
+) -> None:
+    planner = world["planner"]
+    plan = plan_all(db, planner)  # type: ignore[arg-type]
+    rows, _ = db.act(service.list_inspections, planner, plan.id, 0, 50)
+    target = next(r for r in rows if r.enterprise_id == world["enterprises"][0])  # type: ignore[index]
+    client = db.client()
+    base = f"/api/v1/enforcement/inspections/{target.id}"
+    for username in ("owner-0", "wuzhong-official"):
+        headers = auth_header(client, username)
+        assert client.get(f"{base}/checklist", headers=headers).status_code == 404
+        assert client.get(f"{base}/documents/order", headers=headers).status_code == 404
+        assert client.post(f"{base}/findings", json={"description": "x"}, headers=headers).status_code == 404
+    assert (
+        client.get(f"{base}/documents/order", headers=auth_header(client, "suzhou-planner")).status_code
+        == 409
+    )

@@ -29,6 +29,7 @@ from zhiben.config import Settings
 from zhiben.db.engine import make_engine, make_session_factory
 from zhiben.division.api import router as division_router
 from zhiben.enforcement.api import router as enforcement_router
+from zhiben.enforcement.inspection_api import router as inspection_router
 from zhiben.enforcement.staffing_api import router as staffing_router
 from zhiben.enterprise.api import router as enterprise_router
 from zhiben.errors import InvalidInputError, StaleVersionError, ZhibenError
@@ -217,6 +218,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         enterprise_router,
         hazard_router,
         enforcement_router,
+        inspection_router,
         staffing_router,
         standards_router,
         monitoring_router,
