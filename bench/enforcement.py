@@ -12,9 +12,10 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import TypeVar
 
+from bench import enforcement_teams as teams_bench
 from zhiben.enforcement.draw import (
     Candidate,
     Colour,
@@ -31,6 +32,10 @@ from zhiben.enforcement.draw import (
     seal,
     verify_json,
 )
+from zhiben.enforcement.teams import Inspection as TeamInspection
+from zhiben.enforcement.teams import Officer as TeamOfficer
+from zhiben.enforcement.teams import Status as TeamStatus
+from zhiben.enforcement.teams import TeamOptions, TeamProblem, check_plan, solve_teams
 
 ENTERPRISES = 100_000
 TARGETS = 10_000
@@ -45,6 +50,7 @@ SECTORS = (
     "fireworks",
 )
 SEED = bytes.fromhex("5a" * 32)
+TEAMS_TIME_LIMIT_S = 45.0
 
 Row = tuple[str, float, str]
 
@@ -120,6 +126,84 @@ def draw_rows() -> list[Row]:
 
 
 ROW_BUILDERS: list[Callable[[], list[Row]]] = [draw_rows]
+
+
+def _place(code: str) -> tuple[float, float]:
+    """Synthetic coordinates of a county code, as in bench/enforcement_teams.py: cities scattered round
+    the provincial capital, counties round their city (deterministic per code)."""
+    lon, lat = teams_bench.CAPITALS[code[:2]]
+    city = random.Random(code[:4])
+    lon, lat = lon + city.uniform(-1.5, 1.5), lat + city.uniform(-1.2, 1.2)
+    county = random.Random(code)
+    return lon + county.uniform(-0.35, 0.35), lat + county.uniform(-0.3, 0.3)
+
+
+def teams_rows() -> list[Row]:
+    """The draw, then teams for its targets from its drawn officers (teams.solve_teams): the issue's
+    end-to-end measure. Days: the weekdays of 13 weeks in turn by draw rank; caps per ISO week."""
+    start = time.perf_counter()
+    inputs = draw_inputs()
+    record = run_draw(inputs, SEED)
+    rng = random.Random(7)
+    days = [
+        teams_bench.START + timedelta(weeks=w, days=d) for w in range(teams_bench.WEEKS) for d in range(5)
+    ]
+    pool = {c.enterprise_id: c for c in inputs.pool}
+    inspections = []
+    for k, target in enumerate(sorted(record.result.targets, key=lambda t: t.rank)):
+        c = pool[target.enterprise_id]
+        lon, lat = _place(c.county_code)
+        day = days[k % len(days)]
+        week = f"{day.isocalendar().year}-W{day.isocalendar().week:02d}"
+        inspections.append(
+            TeamInspection(
+                f"I{k:05d}", c.enterprise_id, c.county_code, c.county_code[:4], c.sector,
+                lon + rng.gauss(0, 0.08), lat + rng.gauss(0, 0.08), day, week,
+            )
+        )  # fmt: skip
+    roster = {o.officer_id: o for o in inputs.officers}
+    officers = []
+    for pick in record.result.officers:
+        o = roster[pick.officer_id]
+        lon, lat = _place(o.county_code)
+        officers.append(
+            TeamOfficer(
+                o.officer_id, o.county_code, o.county_code[:4], lon + rng.gauss(0, 0.05), lat + rng.gauss(0, 0.05),
+                o.is_certified, teams_bench.START + timedelta(days=400), o.sectors, teams_bench.CAP_PER_WEEK,
+            )
+        )  # fmt: skip
+    options = TeamOptions(
+        candidates_per_inspection=teams_bench.CANDIDATES, time_limit_s=TEAMS_TIME_LIMIT_S, workers=1
+    )
+    problem = TeamProblem(tuple(inspections), tuple(officers), options)
+    prepared = time.perf_counter() - start
+    plan, solve_s = _timed(lambda: solve_teams(problem))
+    total = time.perf_counter() - start
+    violations = check_plan(problem, plan)
+    solved = plan.status in (TeamStatus.optimal, TeamStatus.feasible)
+    return [
+        (
+            "draw + instance: targets placed, days spread by rank",
+            prepared,
+            f"{len(inspections):,} inspections, {len(officers):,} drawn officers",
+        ),
+        (
+            "teams: CP-SAT (solve_teams), by ISO week",
+            solve_s,
+            f"{plan.status}; objective {plan.objective:,} hm, CP-SAT bound {plan.best_bound:,.0f}, "
+            f"gap {plan.gap:.3%}; {plan.travel_km:,.0f} km; {len(violations)} checker violations"
+            if solved
+            else f"{plan.status}: {len(plan.blockers)} blockers",
+        ),
+        (
+            "**draw + teams, end to end (goal ≤ 60 s)**",
+            total,
+            f"{'within' if total <= 60 else 'OVER'} the goal; {len(plan.teams):,} teams",
+        ),
+    ]
+
+
+ROW_BUILDERS.append(teams_rows)
 
 
 def run() -> str:
