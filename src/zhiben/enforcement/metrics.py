@@ -63,6 +63,8 @@ def quality(
     if period_end < period_start:
         raise InvalidInputError("period_end", "order", "the period ends before it starts")
     code = actor.division_code if division is None else division
+    if code and (len(code) != 6 or not code.isdigit()):
+        raise InvalidInputError("division", "format", "a 6-digit division code (GB/T 2260)")
     if not actor.has_jurisdiction_over(code):
         raise NotFoundError(kind="division", key=code)
     prefix = division_prefix(code)

@@ -109,7 +109,9 @@ def quality_metrics(
     ctx: Ctx,
     period_start: date,
     period_end: date,
-    division: Annotated[str | None, Query(pattern=r"^\d{2}(\d{2}){0,2}$|^$")] = None,
+    division: Annotated[
+        str | None, Query(pattern=r"^(\d{6})?$", description="a 6-digit GB/T 2260 code")
+    ] = None,
 ) -> dict[str, Any]:
     """Inspections by risk colour and selection kind, started and done, the share of red and orange
     enterprises inspected, and major hazards found per inspection by selection kind. Unannounced
