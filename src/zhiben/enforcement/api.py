@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from zhiben.auth.api import ERROR_RESPONSES, Ctx, ObjectId
+from zhiben.auth.api import ERROR_RESPONSES, MAX_ID, Ctx, ObjectId
 from zhiben.enforcement import repository, service
 from zhiben.enforcement.models import Inspection
 
@@ -133,7 +133,7 @@ def plan_record(ctx: Ctx, plan_id: ObjectId) -> dict[str, Any]:
 @router.get("/inspections", response_model=InspectionPage)
 def list_inspections(
     ctx: Ctx,
-    plan_id: Annotated[int | None, Query(ge=1)] = None,
+    plan_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> InspectionPage:
