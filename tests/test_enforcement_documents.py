@@ -51,7 +51,7 @@ FINDINGS = (
     ),
     Finding("动火作业票未经审批", "GB 30871-2022 5.2.1"),
 )
-NUMBER = DocumentNumber("兰应急", 2026, 7)
+NUMBER = DocumentNumber("（兰州市）应急", 2026, 7)
 
 
 def record() -> InspectionRecord:
@@ -78,7 +78,7 @@ def order() -> RectificationOrder:
         issued_on=date(2026, 3, 5),
         items=(OrderItem(FINDINGS[0], date(2026, 3, 20)), OrderItem(FINDINGS[1], date(2026, 3, 8))),
         legal_basis="《中华人民共和国安全生产法》第六十五条",
-        record_number="兰应急检记〔2026〕7号",
+        record_number="（兰州市）应急检记〔2026〕7号",
     )
 
 
@@ -89,7 +89,7 @@ def opinion() -> ReinspectionOpinion:
         enterprise=ENTERPRISE,
         officers=OFFICERS,
         reinspected_on=date(2026, 3, 21),
-        order_number="兰应急责改〔2026〕7号",
+        order_number="（兰州市）应急责改〔2026〕7号",
         items=(
             ReinspectionItem(
                 FINDINGS[0].description, date(2026, 3, 20), is_rectified=False, note="报警器仍未联网"
@@ -107,7 +107,7 @@ def decision(**changes: Any) -> PenaltyDecision:
         officers=OFFICERS,
         decided_on=date(2026, 4, 2),
         facts="你单位二号罐区可燃气体检测报警器未投入使用，经责令限期整改后逾期仍未消除。",
-        evidence=("现场检查记录（兰应急检记〔2026〕7号）", "现场照片3张", "询问笔录1份"),
+        evidence=("现场检查记录（（兰州市）应急检记〔2026〕7号）", "现场照片3张", "询问笔录1份"),
         violated="违反了《中华人民共和国安全生产法》第四十一条第二款的规定",
         provision_id="wsl2021-102-unit",
         amount_yuan=Decimal("45000"),
@@ -139,7 +139,7 @@ def test_inspection_record_carries_enterprise_officers_certificates_findings_and
     text = text_of(render_inspection_record(record()))
     for expected in (
         "现场检查记录",
-        "兰应急检记〔2026〕7号",
+        "（兰州市）应急检记〔2026〕7号",
         AUTHORITY,
         ENTERPRISE.name,
         ENTERPRISE.uscc,
@@ -163,14 +163,14 @@ def test_rectification_order_carries_findings_deadlines_and_work_safety_law_arti
     text = text_of(render_rectification_order(order()))
     for expected in (
         "责令限期整改指令书",
-        "兰应急责改〔2026〕7号",
+        "（兰州市）应急责改〔2026〕7号",
         ENTERPRISE.name,
         "动火作业票未经审批",
         "2026年3月20日",
         "2026年3月8日",
         "《中华人民共和国安全生产法》第六十五条",
         "鲁370000654321",
-        "兰应急检记〔2026〕7号",
+        "（兰州市）应急检记〔2026〕7号",
     ):
         assert squeezed(expected) in text, expected
 
@@ -179,8 +179,8 @@ def test_reinspection_opinion_says_for_each_item_whether_it_was_rectified() -> N
     text = text_of(render_reinspection_opinion(opinion()))
     for expected in (
         "整改复查意见书",
-        "兰应急复查〔2026〕7号",
-        "兰应急责改〔2026〕7号",
+        "（兰州市）应急复查〔2026〕7号",
+        "（兰州市）应急责改〔2026〕7号",
         "未整改",
         "已整改",
         "报警器仍未联网",
@@ -194,7 +194,7 @@ def test_penalty_decision_carries_facts_evidence_article_amount_and_marked_remed
     text = text_of(render_penalty_decision(decision()))
     for expected in (
         "行政处罚决定书",
-        "兰应急罚决〔2026〕7号",
+        "（兰州市）应急罚〔2026〕7号",
         ENTERPRISE.name,
         "逾期仍未消除",
         "现场照片3张",
@@ -259,7 +259,7 @@ def test_order_deadline_cannot_precede_the_order() -> None:
 
 def test_document_number_format_and_validation() -> None:
     assert (
-        DocumentNumber("兰应急", 2026, 12).render(DocumentKind.PENALTY_DECISION) == "兰应急罚决〔2026〕12号"
+        DocumentNumber("（兰州市）应急", 2026, 12).render(DocumentKind.PENALTY_DECISION) == "（兰州市）应急罚〔2026〕12号"
     )
     with pytest.raises(InvalidInputError) as raised:
         DocumentNumber(" ", 26, 0).render(DocumentKind.INSPECTION_RECORD)

@@ -5,10 +5,12 @@ Four documents: 现场检查记录 (inspection record), 责令限期整改指令
 `render_*` function returns the PDF's bytes. No database, no clock: every date comes in with the input, and
 the same input gives the same bytes.
 
-Numbering (文书编号): `<机关代字><文书代字>〔<年份>〕<序号>号`, e.g. `沂应急检记〔2026〕7号`. The issuing
-authority's code (机关代字) names the county authority, the document code names the kind (检记, 责改, 复查,
-罚决), the year sits in 六角括号 〔〕, and the sequence runs per authority, kind and year from 1 with no
-leading zeros. The caller allocates the sequence; `DocumentNumber` only checks and renders it.
+Numbering (文书编号), as the reference's table of MEM document abbreviations gives it
+(data-standards/enforcement_doc_number_abbrev.csv, V/V2): `（地区简称）应急<文书代字>〔<年份>〕<序号>号`, e.g.
+`（沂南县）应急检记〔2026〕7号`, with the document codes 检记, 责改, 复查 and 罚 (the penalty decision is
+`应急罚`; local variants exist, e.g. round brackets and a sector tag). `issuer_code` is the part before the
+document code, `（地区简称）应急`; the year sits in 六角括号 〔〕, and the sequence runs per authority, kind and
+year from 1 with no leading zeros. The caller allocates the sequence; `DocumentNumber` only checks and renders it.
 
 Font: reportlab embeds only TrueType (glyf) outlines. `find_cjk_font` takes, in order, a path the caller
 gives, WenQuanYi Micro Hei from the `paperang-p2-fonts-cjk` wheel (a core dependency, Apache-2.0 font; see
@@ -119,7 +121,7 @@ class DocumentKind(StrEnum):
     INSPECTION_RECORD = "检记"
     RECTIFICATION_ORDER = "责改"
     REINSPECTION_OPINION = "复查"
-    PENALTY_DECISION = "罚决"
+    PENALTY_DECISION = "罚"  # 应急罚〔YYYY〕N号 (reference: enforcement_doc_number_abbrev.csv, V2)
 
     @property
     def title_zh(self) -> str:
@@ -136,7 +138,7 @@ _TITLES = {
 
 @dataclass(frozen=True)
 class DocumentNumber:
-    """`issuer_code` is the county authority's code (机关代字, e.g. 沂应急); `sequence` runs per kind and year."""
+    """`issuer_code` is `（地区简称）应急` (e.g. （沂南县）应急); `sequence` runs per kind and year."""
 
     issuer_code: str
     year: int

@@ -465,17 +465,16 @@ def measures_of(session: Session, inspection_id: int) -> list[models.OnSiteMeasu
 
 
 def issuer(session: Session, division_code: str) -> tuple[str, str]:
-    """The authority (应急管理局 of the planning division) and its code (机关代字) for document numbers.
-
-    The official 机关代字 are assigned locally and are not in the reference material: we use the first
-    character of the division's name (苏州市 → 苏应急), or the division code where the name is unknown."""
+    """The authority (应急管理局 of the planning division) and the head of its document numbers,
+    `（地区简称）应急` (reference: data-standards/enforcement_doc_number_abbrev.csv). The reference has no
+    table of regional short names, so the division's full name stands in for it (（苏州市）应急)."""
     if not division_code:
         return "中华人民共和国应急管理部", "应急"
     try:
         division = divisions.get_division(session, division_code)
     except NotFoundError:
-        return f"{division_code}应急管理局", f"{division_code}应急"
-    return f"{division.name}应急管理局", f"{division.name[0]}应急"
+        return f"{division_code}应急管理局", f"（{division_code}）应急"
+    return f"{division.name}应急管理局", f"（{division.name}）应急"
 
 
 def allocate_number(
