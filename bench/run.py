@@ -19,6 +19,7 @@ def main(argv: list[str]) -> None:
         "registry",
         "enforcement",
         "enforcement-teams",
+        "dual-prevention",
     ]
     RESULTS.mkdir(exist_ok=True)
     for name in names:
@@ -45,6 +46,12 @@ def main(argv: list[str]) -> None:
 
             table = enforcement_teams.run()
             (RESULTS / "enforcement-teams.md").write_text(table)
+            sys.stdout.write(table)
+        elif name == "dual-prevention":
+            from bench import dual_prevention
+
+            table = dual_prevention.run()
+            (RESULTS / "dual-prevention.md").write_text(table)
             sys.stdout.write(table)
         elif name == "enforcement":
             table = enforcement.run()
