@@ -16,6 +16,9 @@ Two encodings conflict in the reference and are mapped here, never stored:
   writes the first unless told otherwise. Neither source states a time zone; the strings carry no
   offset and are read and written as Beijing time (UTC+8), which is our inference (I).
 
+The module also holds the `FieldSpec` type and one codec per kind of field (UUID, 9-digit company
+code, bounded text, code, time, cycle, base64 attachment); `exchange.py` declares the fields.
+
 Pure module: no I/O beyond reading the packaged CSV, no clock.
 """
 
@@ -178,9 +181,7 @@ def whole_seconds(moment: datetime) -> datetime:
     return moment - timedelta(microseconds=moment.microsecond)
 
 
-# --- field specifications and value codecs ---------------------------------------------------
-
-# --- field specifications (data, not branches) --------------------------------------------------
+# --- field specifications and value codecs (one per kind of field) ---------------------------
 
 Kind = Literal[
     "uuid", "link", "company_code", "text", "code", "code_number", "risk_level", "datetime",
@@ -202,6 +203,8 @@ class FieldSpec:
 
 
 class FieldError(Exception):
+    """One value fails its field's rule; `reason` is a stable machine word."""
+
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
