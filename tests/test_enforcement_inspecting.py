@@ -16,7 +16,7 @@ from tests.test_hazard_lifecycle import tiny_png
 from zhiben.audit.models import AuditEntry
 from zhiben.audit.service import verify_chain
 from zhiben.auth.domain import Principal, Role
-from zhiben.enforcement import inspecting, service
+from zhiben.enforcement import inspecting, metrics, service
 from zhiben.enforcement.models import Inspection, OfficerProfile
 from zhiben.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from zhiben.hazard.models import Evidence, Hazard
@@ -173,6 +173,10 @@ def test_the_inspection_flow_from_checklist_to_penalty(db: Db, world: dict[str, 
             "hazard.determine",
         } <= actions
         assert verify_chain(uow.session)[1] is None
+    numbers = db.act(metrics.quality, planner, None, date(2026, 1, 1), date(2026, 12, 31))
+    assert numbers["penalties"] == {"count": 1, "amount_yuan": "30000.00"}
+    assert (numbers["reinspections"]["on_time"], numbers["reinspections"]["overdue"]) == (1, 1)
+    assert sum(numbers["major_findings_by_kind"].values()) >= 1
 
 
 def test_a_major_finding_cites_a_clause_in_force_for_the_enterprise(

@@ -176,7 +176,11 @@ def test_metrics_count_unstarted_unannounced_inspections_only_for_the_planner(db
     assert theirs["inspections"] == 1 and theirs["started"] == 1  # the unstarted ones are not revealed
     kind = target.selection["kind"]
     assert mine["major_hazards_by_kind"][kind]["major_hazards_found"] == 1
-    assert mine["reinspections_on_time"] is None and mine["penalties"] is None
+    assert mine["reinspections"]["on_time_share"] is None and mine["penalties"] == {
+        "count": 0,
+        "amount_yuan": "0.00",
+    }
+    assert mine["major_findings_by_kind"] == {"trigger": 0, "random": 0, "control": 0}
     assert result.teams
     with pytest.raises(NotFoundError):
         db.act(metrics.quality, county, OTHER_COUNTY, date(2026, 3, 1), date(2026, 3, 31))

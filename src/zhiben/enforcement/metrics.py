@@ -5,7 +5,9 @@ unannounced inspection that has not started counts only for the planning regulat
 Major hazards found per inspection: findings are not linked to inspections yet, so a hazard counts for
 an inspection when it was reported with source `enforcement`, level major, on the inspected enterprise
 within the inspection's window (its start to its end, or while it is in progress to the end of the plan
-period or now, whichever is later). Re-inspections and penalties are not recorded yet: their fields are null.
+period or now, whichever is later); beside it, the major findings recorded in the inspections themselves.
+Re-inspections count as on time when done by their scheduled day; a re-inspection whose day has passed
+without it is late. Penalties are counted with their total amount.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from zhiben.auth.domain import Principal, division_prefix
 from zhiben.auth.scope import ScopedColumns, scope_condition
 from zhiben.db.uow import session_clock
 from zhiben.enforcement import repository
-from zhiben.enforcement.models import EnforcementPlan, Inspection
+from zhiben.enforcement.models import EnforcementPlan, Inspection, InspectionFinding, Penalty, Reinspection
 from zhiben.enterprise.models import Enterprise
 from zhiben.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from zhiben.hazard.models import Hazard
+from zhiben.kit.clock import SHANGHAI
 from zhiben.monitoring.risk_models import EnterpriseRisk
 
 KINDS = ("trigger", "random", "control")
@@ -42,6 +46,7 @@ ENTERPRISES = ScopedColumns(
 
 @dataclass(frozen=True)
 class _Row:
+    inspection_id: int
     enterprise_id: int
     colour: str
     kind: str
@@ -85,6 +90,7 @@ def quality(
     )
     rows = [
         _Row(
+            i.id,
             i.enterprise_id,
             str(i.selection.get("colour", "unassessed")),
             str(i.selection.get("kind", "")),
@@ -125,10 +131,69 @@ def quality(
             "findings are not linked to inspections yet: major hazards with source enforcement reported "
             "on the inspected enterprise between the inspection's start and its end (or the plan's end)"
         ),
-        "reinspections_on_time": None,  # not recorded yet (inspection findings and orders)
-        "penalties": None,  # not recorded yet
-        "not_recorded_yet": ["reinspections_on_time", "penalties"],
+        "major_findings_by_kind": _major_findings(session, started),
+        "reinspections": _reinspections(session, started, now),
+        "penalties": _penalties(session, started),
     }
+
+
+def _ids(rows: list[_Row]) -> list[int]:
+    return sorted({r.inspection_id for r in rows})
+
+
+def _major_findings(session: Session, started: list[_Row]) -> dict[str, int]:
+    kind_of = {r.inspection_id: r.kind for r in started}
+    found: Counter[str] = Counter()
+    ids = _ids(started)
+    for start in range(0, len(ids), 1000):
+        query = select(InspectionFinding.inspection_id).where(
+            InspectionFinding.inspection_id.in_(ids[start : start + 1000]),
+            InspectionFinding.is_major.is_(True),
+        )
+        found.update(kind_of[i] for i in session.scalars(query))
+    return {kind: found[kind] for kind in KINDS}
+
+
+def _reinspections(session: Session, started: list[_Row], now: datetime) -> dict[str, Any]:
+    today = now.astimezone(SHANGHAI).date()
+    on_time = late_done = overdue = pending = 0
+    ids = _ids(started)
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(Reinspection.scheduled_on, Reinspection.done_at).where(
+                Reinspection.inspection_id.in_(ids[start : start + 1000])
+            )
+        )
+        for scheduled_on, done_at in rows:
+            if done_at is not None:
+                if done_at.astimezone(SHANGHAI).date() <= scheduled_on:
+                    on_time += 1
+                else:
+                    late_done += 1
+            elif scheduled_on < today:
+                overdue += 1
+            else:
+                pending += 1
+    due = on_time + late_done + overdue
+    return {
+        "on_time": on_time,
+        "done_late": late_done,
+        "overdue": overdue,
+        "not_yet_due": pending,
+        "on_time_share": round(on_time / due, 4) if due else None,
+    }
+
+
+def _penalties(session: Session, started: list[_Row]) -> dict[str, Any]:
+    count, total = 0, Decimal(0)
+    ids = _ids(started)
+    for start in range(0, len(ids), 1000):
+        query = select(func.count(), func.coalesce(func.sum(Penalty.amount_yuan), 0)).where(
+            Penalty.inspection_id.in_(ids[start : start + 1000])
+        )
+        n, amount = session.execute(query).one()
+        count, total = count + int(n), total + Decimal(amount)
+    return {"count": count, "amount_yuan": str(total.quantize(Decimal("0.01")))}
 
 
 def _majors_found(session: Session, started: list[_Row], now: datetime) -> Counter[int]:

@@ -114,7 +114,8 @@ def quality_metrics(
     ] = None,
 ) -> dict[str, Any]:
     """Inspections by risk colour and selection kind, started and done, the share of red and orange
-    enterprises inspected, and major hazards found per inspection by selection kind. Unannounced
+    enterprises inspected, major hazards found per inspection by selection kind (random draws against
+    targeted ones, as OSHA measured its targeting), re-inspections on time and penalties. Unannounced
     inspections that have not started count only for the planning regulator and its team."""
     with ctx.read() as session:
         return metrics.quality(session, ctx.principal, division, period_start, period_end)
