@@ -4,6 +4,7 @@ from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.auth.models import ServiceContract, User
 from zhiben.db.base import Base
 from zhiben.division.models import Division, DivisionDataset
+from zhiben.dualprevention.models import CheckRecord, ControlMeasure, RiskEvent, RiskUnit
 from zhiben.enforcement.models import (
     EmphasisQuestion,
     EnforcementDocumentNumber,
@@ -46,10 +47,12 @@ __all__ = [
     "AlarmLogEntry",
     "AuditEntry",
     "AuditHead",
+    "CheckRecord",
     "ClauseFinding",
     "CoalAbnormalRecord",
     "CoalMineCode",
     "CoalPoint",
+    "ControlMeasure",
     "DeadLetter",
     "DeadlineExtension",
     "Division",
@@ -77,7 +80,9 @@ __all__ = [
     "Redetermination",
     "RedeterminationChange",
     "Reinspection",
+    "RiskEvent",
     "RiskLevelChange",
+    "RiskUnit",
     "Sensor",
     "SensorState",
     "ServiceContract",
