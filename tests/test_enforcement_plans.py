@@ -185,3 +185,50 @@ def test_the_api_and_verify_draw_cli(
     forged.write_text(json.dumps(record))
     refused = cli.invoke(app, ["enforcement", "verify-draw", "--record", str(forged)])
     assert refused.exit_code == 1 and "commitment" in refused.output
+
+
+def test_stored_records_become_triggers(db: Db, world: dict[str, object]) -> None:
+    from datetime import timedelta
+
+    from zhiben.auth.domain import SYSTEM
+    from zhiben.enterprise.models import Facility
+    from zhiben.hazard import service as hazards
+    from zhiben.hazard.domain import Source
+    from zhiben.hazard.models import Hazard
+
+    tipped, overdue, graded, quiet = world["enterprises"][:4]  # type: ignore[index]
+    report = hazards.HazardReport(
+        tipped, "群众举报：夜间违规动火", Source.tipoff, db.clock.now() - timedelta(hours=2)
+    )
+    tip = db.act(hazards.report_hazard, SYSTEM, report)
+    late = db.hazard(overdue)
+    with db.uow() as uow:
+        row = uow.session.get(Hazard, late)
+        assert row is not None
+        row.is_overdue = True
+        uow.session.add(
+            Facility(
+                enterprise_id=graded,
+                name="液氯罐区",
+                kind="storage",
+                is_major_hazard=True,
+                grade=1,
+                s="12",
+                r="120",
+                assessment={},
+                assessed_by="test",
+                assessed_at=db.clock.now(),
+            )
+        )
+    # quota 10: 70 % drawn at random leaves 3 places for triggered enterprises
+    draft = service.PlanDraft("专项", date(2026, 3, 1), date(2026, 3, 31), ("hazchem_production",), 10, 0)
+    plan = db.act(service.create_plan, world["planner"], draft)
+    pool = {c["enterprise_id"]: c for c in plan.inputs["pool"]}
+    assert [t[0] for t in pool[str(tipped)]["triggers"]] == ["complaint"]
+    assert pool[str(tipped)]["triggers"][0][1] == tip.number
+    assert [t[0] for t in pool[str(overdue)]["triggers"]] == ["risk_list"]
+    assert pool[str(graded)]["triggers"] == [["minimum_frequency", "gb18218-grade-1"]]
+    assert pool[str(quiet)]["triggers"] == []
+    drawn = db.act(service.run_plan_draw, world["planner"], plan.id)
+    kinds = {t["enterprise_id"]: t["kind"] for t in drawn.record["result"]["targets"]}  # type: ignore[index]
+    assert kinds[str(tipped)] == kinds[str(overdue)] == kinds[str(graded)] == "trigger"
