@@ -1,0 +1,131 @@
+"""Risk register and check-record queries inside the caller's scope: every query names `scoped(...)`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.orm import Session
+
+from zhiben.auth.domain import Principal
+from zhiben.auth.scope import ScopedColumns, division_condition, scope_condition
+from zhiben.dualprevention.models import CheckRecord, ControlMeasure, RiskEvent, RiskUnit
+from zhiben.enterprise.models import Enterprise
+from zhiben.hazard.models import Hazard
+
+Scoped = type[RiskUnit] | type[RiskEvent] | type[ControlMeasure] | type[CheckRecord] | type[Hazard]
+
+
+def columns(model: Scoped) -> ScopedColumns:
+    return ScopedColumns(
+        enterprise_id=model.enterprise_id,
+        province_code=model.province_code,
+        city_code=model.city_code,
+        county_code=model.county_code,
+        sector=model.sector,
+    )
+
+
+def scoped(principal: Principal, model: Scoped) -> ColumnElement[bool]:
+    return scope_condition(principal, columns(model))
+
+
+def get_unit(session: Session, actor: Principal, unit_id: int) -> RiskUnit | None:
+    return session.scalars(select(RiskUnit).where(RiskUnit.id == unit_id, scoped(actor, RiskUnit))).first()
+
+
+def get_event(session: Session, actor: Principal, event_id: int) -> RiskEvent | None:
+    query = select(RiskEvent).where(RiskEvent.id == event_id, scoped(actor, RiskEvent))
+    return session.scalars(query).first()
+
+
+def get_measure(session: Session, actor: Principal, measure_id: int) -> ControlMeasure | None:
+    query = select(ControlMeasure).where(ControlMeasure.id == measure_id, scoped(actor, ControlMeasure))
+    return session.scalars(query).first()
+
+
+def units(session: Session, actor: Principal, enterprise_id: int) -> Sequence[RiskUnit]:
+    query = select(RiskUnit).where(RiskUnit.enterprise_id == enterprise_id, scoped(actor, RiskUnit))
+    return session.scalars(query.order_by(RiskUnit.id)).all()
+
+
+def events(session: Session, actor: Principal, enterprise_id: int) -> Sequence[RiskEvent]:
+    query = select(RiskEvent).where(RiskEvent.enterprise_id == enterprise_id, scoped(actor, RiskEvent))
+    return session.scalars(query.order_by(RiskEvent.id)).all()
+
+
+def measures(
+    session: Session, actor: Principal, enterprise_ids: Iterable[int], *, in_force_only: bool = False
+) -> Sequence[ControlMeasure]:
+    query = select(ControlMeasure).where(
+        ControlMeasure.enterprise_id.in_(sorted(set(enterprise_ids))), scoped(actor, ControlMeasure)
+    )
+    if in_force_only:
+        query = query.where(ControlMeasure.is_in_force.is_(True))
+    return session.scalars(query.order_by(ControlMeasure.id)).all()
+
+
+def measures_of_event(session: Session, actor: Principal, event_id: int) -> Sequence[ControlMeasure]:
+    query = select(ControlMeasure).where(ControlMeasure.event_id == event_id, scoped(actor, ControlMeasure))
+    return session.scalars(query.order_by(ControlMeasure.id)).all()
+
+
+def records_between(
+    session: Session, actor: Principal, measure_ids: Iterable[int], start: datetime, end: datetime
+) -> Sequence[CheckRecord]:
+    """Check records of these measures made in [start, end), by time."""
+    query = select(CheckRecord).where(
+        CheckRecord.measure_id.in_(sorted(set(measure_ids))),
+        CheckRecord.checked_at >= start,
+        CheckRecord.checked_at < end,
+        scoped(actor, CheckRecord),
+    )
+    return session.scalars(query.order_by(CheckRecord.checked_at, CheckRecord.id)).all()
+
+
+def enterprises_with_register(session: Session, actor: Principal, prefix: str) -> list[tuple[int, str, str]]:
+    """(id, name, county) of the enterprises in the division prefix with at least one risk unit."""
+    query = (
+        select(Enterprise.id, Enterprise.name, Enterprise.county_code)
+        .where(
+            Enterprise.id.in_(
+                select(RiskUnit.enterprise_id).where(
+                    scoped(actor, RiskUnit), division_condition(prefix, columns(RiskUnit))
+                )
+            )
+        )
+        .order_by(Enterprise.id)
+    )
+    return [(eid, name, county) for eid, name, county in session.execute(query)]
+
+
+def level_counts(
+    session: Session, actor: Principal, enterprise_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Enterprise id → inherent level → number of risk events."""
+    query = (
+        select(RiskEvent.enterprise_id, RiskEvent.inherent_level, func.count())
+        .where(RiskEvent.enterprise_id.in_(enterprise_ids), scoped(actor, RiskEvent))
+        .group_by(RiskEvent.enterprise_id, RiskEvent.inherent_level)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for eid, level, count in session.execute(query):
+        out[eid][level] = count
+    return out
+
+
+def hazard_counts(
+    session: Session, actor: Principal, enterprise_ids: Sequence[int]
+) -> dict[int, dict[str, int]]:
+    """Enterprise id → hazard source → number of hazards (every state)."""
+    query = (
+        select(Hazard.enterprise_id, Hazard.source, func.count())
+        .where(and_(Hazard.enterprise_id.in_(enterprise_ids), scoped(actor, Hazard)))
+        .group_by(Hazard.enterprise_id, Hazard.source)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for eid, source, count in session.execute(query):
+        out[eid][source] = count
+    return out
