@@ -28,6 +28,7 @@ from zhiben.auth.api import router as auth_router
 from zhiben.config import Settings
 from zhiben.db.engine import make_engine, make_session_factory
 from zhiben.division.api import router as division_router
+from zhiben.dualprevention.api import router as dualprevention_router
 from zhiben.enforcement.api import router as enforcement_router
 from zhiben.enforcement.inspection_api import router as inspection_router
 from zhiben.enforcement.staffing_api import router as staffing_router
@@ -220,6 +221,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         enforcement_router,
         inspection_router,
         staffing_router,
+        dualprevention_router,
         standards_router,
         monitoring_router,
         readings_router,
