@@ -231,4 +231,7 @@ def test_stored_records_become_triggers(db: Db, world: dict[str, object]) -> Non
     assert pool[str(quiet)]["triggers"] == []
     drawn = db.act(service.run_plan_draw, world["planner"], plan.id)
     kinds = {t["enterprise_id"]: t["kind"] for t in drawn.record["result"]["targets"]}  # type: ignore[index]
-    assert kinds[str(tipped)] == kinds[str(overdue)] == kinds[str(graded)] == "trigger"
+    # Each is selected for its trigger, unless the random control sample (drawn first, with a fresh
+    # secret seed each run) happened to take it.
+    assert {kinds[str(e)] for e in (tipped, overdue, graded)} <= {"trigger", "control"}
+    assert sum(kinds[str(e)] == "trigger" for e in (tipped, overdue, graded)) >= 2
