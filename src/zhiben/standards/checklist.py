@@ -27,7 +27,7 @@ from zhiben.auth.domain import Principal, Role
 from zhiben.db.uow import session_clock
 from zhiben.enterprise import service as enterprises
 from zhiben.enterprise.models import Enterprise
-from zhiben.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from zhiben.errors import InvalidInputError, PermissionDeniedError
 from zhiben.hazard import service as hazards
 from zhiben.hazard.domain import HazardLevel, Source
 from zhiben.hazard.models import Hazard
@@ -314,12 +314,9 @@ def _keep_met(
     same_facts = finding is not None and finding.met and finding.facts == facts_json
     action: str | None = None
     if hazard is not None and hazard.is_open:
-        if not same_facts:
-            try:
-                hazards.restate_citation(session, actor, hazard.id, citation_of(pack, clause, used))
-                action = "restated"
-            except (ConflictError, PermissionDeniedError):
-                action = None  # the hazard is someone else's to restate; the finding still records the facts
+        if not same_facts:  # the hazard is open (checked above): restate_citation's own refusal cannot arise
+            hazards.restate_citation(session, actor, hazard.id, citation_of(pack, clause, used))
+            action = "restated"
     elif not (hazard is not None and same_facts):
         hazard = _raise(session, actor, enterprise, pack, clause, used)
         action = "raised"
