@@ -1,5 +1,6 @@
 """Every ORM model, imported once so the metadata is complete (for migrations and the drift check)."""
 
+from zhiben.accident.models import Accident, AccidentHazardLink, CasualtyUpdate, UpwardReport
 from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.auth.models import ServiceContract, User
 from zhiben.db.base import Base
@@ -39,14 +40,18 @@ from zhiben.monitoring.models import (
 )
 from zhiben.monitoring.risk_models import EnterpriseRisk, RiskLevelChange
 from zhiben.standards.models import ClauseFinding, EnterpriseFact, Redetermination, RedeterminationChange
+from zhiben.tipoff.models import Tipoff, TipoffReporter
 
 metadata = Base.metadata
 
 __all__ = [
+    "Accident",
+    "AccidentHazardLink",
     "Alarm",
     "AlarmLogEntry",
     "AuditEntry",
     "AuditHead",
+    "CasualtyUpdate",
     "CheckRecord",
     "ClauseFinding",
     "CoalAbnormalRecord",
@@ -87,6 +92,9 @@ __all__ = [
     "SensorState",
     "ServiceContract",
     "Supervision",
+    "Tipoff",
+    "TipoffReporter",
+    "UpwardReport",
     "User",
     "metadata",
 ]
