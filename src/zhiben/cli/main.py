@@ -13,6 +13,7 @@ import uvicorn
 from typer._click.core import Context as ClickContext
 from typer.core import TyperGroup
 
+from zhiben.accident.cli import accident_app
 from zhiben.audit import service as audit
 from zhiben.auth import service as auth
 from zhiben.auth.domain import Role
@@ -39,7 +40,7 @@ from zhiben.hazard.domain import HazardState
 from zhiben.kit.pagination import PageRequest
 from zhiben.monitoring.cli import monitoring_app
 from zhiben.monitoring.simulate_cli import simulate_command
-from zhiben.standards.cli import accident_app, gb18218_command, rules_app
+from zhiben.standards.cli import gb18218_command, rules_app
 from zhiben.worker import mqtt_ingest
 from zhiben.worker.scheduler import run_overdue_job
 

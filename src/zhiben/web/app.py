@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from zhiben import __version__
+from zhiben.accident.api import router as accident_router
 from zhiben.audit.api import router as audit_router
 from zhiben.auth.api import negotiate_language
 from zhiben.auth.api import router as auth_router
@@ -228,6 +229,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         risk_router,
         audit_router,
         coal_router,
+        accident_router,
     ):
         app.include_router(router)
 
