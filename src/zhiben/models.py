@@ -5,7 +5,7 @@ from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.auth.models import ServiceContract, User
 from zhiben.db.base import Base
 from zhiben.division.models import Division, DivisionDataset
-from zhiben.dualprevention.models import CheckRecord, ControlMeasure, RiskEvent, RiskUnit
+from zhiben.dualprevention.models import CheckRecord, ControlMeasure, ExchangeId, RiskEvent, RiskUnit
 from zhiben.enforcement.models import (
     EmphasisQuestion,
     EnforcementDocumentNumber,
@@ -69,6 +69,7 @@ __all__ = [
     "EnterpriseFact",
     "EnterpriseRisk",
     "Evidence",
+    "ExchangeId",
     "Facility",
     "Hazard",
     "HazardCounter",

@@ -31,6 +31,7 @@ from zhiben.db.engine import make_session_factory
 from zhiben.db.schema import drift, upgrade
 from zhiben.demo.cli import demo_app
 from zhiben.division import service as divisions
+from zhiben.dualprevention.cli import dualprevention_app
 from zhiben.enforcement.cli import enforcement_app
 from zhiben.enterprise.cli import enterprises_app
 from zhiben.errors import ZhibenError
@@ -79,6 +80,7 @@ app.command("gb18218")(gb18218_command)
 app.add_typer(enterprises_app, name="enterprises")
 app.add_typer(monitoring_app, name="monitoring")
 app.add_typer(enforcement_app, name="enforcement")
+app.add_typer(dualprevention_app, name="dualprevention")
 app.command("simulate")(simulate_command)
 
 

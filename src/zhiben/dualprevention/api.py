@@ -10,8 +10,10 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhiben.auth.api import ERROR_RESPONSES, Ctx, ObjectId
-from zhiben.dualprevention import service
+from zhiben.dualprevention import service, transfer
 from zhiben.dualprevention.assessment import RiskLevel
+from zhiben.dualprevention.exchange import ExchangeRejectedError
+from zhiben.dualprevention.exchange_codes import RiskLevelEncoding, TimeFormat
 from zhiben.dualprevention.models import ControlMeasure, RiskUnit
 from zhiben.dualprevention.tasks import Responsibility
 
@@ -26,6 +28,9 @@ class RiskUnitCreate(BaseModel):
     kind: UnitKind = Field(description="device 设备, facility 设施, area 场所, job 作业活动")
     department: str = Field(min_length=1, max_length=100, description="责任部门")
     responsible_person: str = Field(min_length=1, max_length=60, description="责任人")
+    object_code: str = Field(
+        default="", max_length=36, description="风险分析对象编码: hazardCode in the exchange, if registered"
+    )
 
 
 class RiskUnitRead(BaseModel):
@@ -36,6 +41,7 @@ class RiskUnitRead(BaseModel):
     kind: str
     department: str
     responsible_person: str
+    object_code: str
     version: int
 
 
@@ -210,7 +216,9 @@ def _unit(u: RiskUnit) -> RiskUnitRead:
 )
 def create_risk_unit(ctx: Ctx, enterprise_id: ObjectId, body: RiskUnitCreate) -> RiskUnitRead:
     """Add a risk analysis unit (风险分析单元); the enterprise's own users only."""
-    draft = service.UnitDraft(body.name, body.kind, body.department, body.responsible_person)
+    draft = service.UnitDraft(
+        body.name, body.kind, body.department, body.responsible_person, body.object_code
+    )
     with ctx.write() as session:
         return _unit(service.create_unit(session, ctx.principal, enterprise_id, draft))
 
@@ -347,3 +355,86 @@ def summary(
             for r in rows
         ],
     )
+
+
+# --- the national exchange ----------------------------------------------------------------------
+
+
+class ExchangeIssue(BaseModel):
+    entity: str
+    position: int | None
+    record_id: str | None
+    field: str
+    value: str
+    reason: str
+    message: str
+
+
+class ExchangeExport(BaseModel):
+    enterprise_id: int
+    name: str
+    counts: dict[str, int] = Field(description="records exported per entity")
+    payload: dict[str, Any] | None = Field(description="the exchange payload; null when nothing could go")
+    held_back: list[ExchangeIssue] = Field(description="every record not exported, field by field")
+
+
+class ExchangeImport(BaseModel):
+    enterprise_id: int
+    stored: dict[str, int]
+    notices: list[ExchangeIssue] = Field(description="records not stored, or stored with a caveat")
+
+
+def _issues(issues: Any) -> list[ExchangeIssue]:
+    return [ExchangeIssue.model_validate(i, from_attributes=True) for i in issues]
+
+
+def _export(r: transfer.ExportResult) -> ExchangeExport:
+    return ExchangeExport(
+        enterprise_id=r.enterprise_id,
+        name=r.name,
+        counts=r.counts,
+        payload=r.payload,
+        held_back=_issues(r.held_back),
+    )
+
+
+@router.get("/enterprises/{enterprise_id}/dual-prevention/exchange", response_model=ExchangeExport)
+def export_exchange(
+    ctx: Ctx,
+    enterprise_id: ObjectId,
+    time_format: Literal["dashed", "compact"] = "dashed",
+    risk_level_encoding: Literal["A", "B"] = "A",
+) -> ExchangeExport:
+    """The enterprise's register, check tasks, check records and hazards in the national exchange format
+    (数据交换规范); records a receiver would refuse are held back and listed, never dropped silently."""
+    fmt = TimeFormat.DASHED if time_format == "dashed" else TimeFormat.COMPACT
+    with ctx.read() as session:
+        result = transfer.export_enterprise(
+            session,
+            ctx.principal,
+            enterprise_id,
+            time_format=fmt,
+            risk_level_encoding=RiskLevelEncoding(risk_level_encoding),
+        )
+        return _export(result)
+
+
+@router.post("/enterprises/{enterprise_id}/dual-prevention/exchange", response_model=ExchangeImport)
+def import_exchange(
+    ctx: Ctx,
+    enterprise_id: ObjectId,
+    payload: dict[str, Any],
+    risk_level_encoding: Literal["A", "B"] | None = None,
+) -> ExchangeImport:
+    """Import an exchange file: every record is stored, or (when any is wrong) none, and the 422 names
+    every error as `entity[position].field` with its reason."""
+    encoding = RiskLevelEncoding(risk_level_encoding) if risk_level_encoding else None
+    with ctx.write() as session:
+        report = transfer.import_exchange(
+            session, ctx.principal, enterprise_id, payload, risk_level_encoding=encoding
+        )
+        if not report.is_stored:
+            raise ExchangeRejectedError(report.issues)
+        return ExchangeImport(
+            enterprise_id=report.enterprise_id, stored=report.stored, notices=_issues(report.notices)
+        )

@@ -384,6 +384,26 @@ def _encode_record(entity: Entity, record: Record, options: Options) -> dict[str
     return out
 
 
+def encode_chain(
+    chain: DualPreventionChain,
+    *,
+    time_format: TimeFormat = TimeFormat.DASHED,
+    risk_level_encoding: RiskLevelEncoding = RiskLevelEncoding.NATIONAL,
+) -> dict[str, object]:
+    """The chain as a payload, not validated: `import_payload` says what in it a receiver would refuse."""
+    options = Options(time_format, risk_level_encoding)
+    payload: dict[str, object] = {
+        "format": FORMAT,
+        "timeFormat": time_format.value,
+        "riskLevelEncoding": risk_level_encoding.value,
+        "enterprise": {"uscc": chain.uscc, "companyCode": chain.company_code},
+    }
+    for entity in ENTITIES:
+        records: tuple[Record, ...] = getattr(chain, entity.chain_attr)
+        payload[entity.endpoint] = [_encode_record(entity, record, options) for record in records]
+    return payload
+
+
 def export_chain(
     chain: DualPreventionChain,
     *,
@@ -396,16 +416,7 @@ def export_chain(
     The payload is validated by the importer before it is returned, so what we send is exactly what
     we would accept. `known_ids` (entity key -> ids) are records the receiver already holds.
     """
-    options = Options(time_format, risk_level_encoding)
-    payload: dict[str, object] = {
-        "format": FORMAT,
-        "timeFormat": time_format.value,
-        "riskLevelEncoding": risk_level_encoding.value,
-        "enterprise": {"uscc": chain.uscc, "companyCode": chain.company_code},
-    }
-    for entity in ENTITIES:
-        records: tuple[Record, ...] = getattr(chain, entity.chain_attr)
-        payload[entity.endpoint] = [_encode_record(entity, record, options) for record in records]
+    payload = encode_chain(chain, time_format=time_format, risk_level_encoding=risk_level_encoding)
     result = import_payload(payload, risk_level_encoding=risk_level_encoding, known_ids=known_ids)
     if result.issues:
         raise ExchangeRejectedError(result.issues)
@@ -680,5 +691,5 @@ def field_specs(entity_key: str) -> tuple[FieldSpec, ...]:
 __all__ = [
     "ENTITIES", "FORMAT", "CheckRecord", "CheckTask", "ControlMeasure", "DualPreventionChain", "Entity",
     "ExchangeRejectedError", "FieldSpec", "Hazard", "ImportResult", "Issue", "RiskEvent", "RiskUnit",
-    "export_chain", "export_json", "field_specs", "import_json", "import_payload",
+    "encode_chain", "export_chain", "export_json", "field_specs", "import_json", "import_payload",
 ]  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhiben.db.base import Base, UtcDateTime
@@ -30,6 +30,8 @@ class RiskUnit(Base):
     kind: Mapped[str] = mapped_column(String(12))  # device | facility | area | job
     department: Mapped[str] = mapped_column(String(100))  # 责任部门
     responsible_person: Mapped[str] = mapped_column(String(60))  # 责任人
+    # 风险分析对象编码: the object's hazard-source code in the 危化品登记 system (exchange `hazardCode`)
+    object_code: Mapped[str] = mapped_column(String(36), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -109,3 +111,26 @@ class CheckRecord(Base):
     photos: Mapped[list[str]] = mapped_column(JSON, default=list)  # SHA-256 of blobs in the BlobStore
     hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazards.id"))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ExchangeId(Base):
+    """An id a record carries in the national exchange (数据交换), kept so that a record imported from a
+    file is exported again under its own id, and a file imported twice is recognised. Entity
+    `enterprise` holds the enterprise's 9-digit 危化品登记 code (`companyCode`) as its external id."""
+
+    __tablename__ = "dp_exchange_ids"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "entity", "external_id"),
+        UniqueConstraint("entity", "local_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    county_code: Mapped[str] = mapped_column(String(6))
+    city_code: Mapped[str] = mapped_column(String(4))
+    province_code: Mapped[str] = mapped_column(String(2))
+    sector: Mapped[str] = mapped_column(String(48))
+    entity: Mapped[str] = mapped_column(String(16))  # exchange.Entity.key, or `enterprise`
+    external_id: Mapped[str] = mapped_column(String(36))
+    local_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

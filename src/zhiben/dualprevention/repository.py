@@ -9,13 +9,21 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
+from zhiben.audit.models import AuditEntry
 from zhiben.auth.domain import Principal
 from zhiben.auth.scope import ScopedColumns, division_condition, scope_condition
-from zhiben.dualprevention.models import CheckRecord, ControlMeasure, RiskEvent, RiskUnit
+from zhiben.dualprevention.models import CheckRecord, ControlMeasure, ExchangeId, RiskEvent, RiskUnit
 from zhiben.enterprise.models import Enterprise
 from zhiben.hazard.models import Hazard
 
-Scoped = type[RiskUnit] | type[RiskEvent] | type[ControlMeasure] | type[CheckRecord] | type[Hazard]
+Scoped = (
+    type[RiskUnit]
+    | type[RiskEvent]
+    | type[ControlMeasure]
+    | type[CheckRecord]
+    | type[Hazard]
+    | type[ExchangeId]
+)
 
 
 def columns(model: Scoped) -> ScopedColumns:
@@ -129,3 +137,50 @@ def hazard_counts(
     for eid, source, count in session.execute(query):
         out[eid][source] = count
     return out
+
+
+# --- the exchange -------------------------------------------------------------------------------
+
+
+def exchange_ids(session: Session, actor: Principal, enterprise_id: int) -> Sequence[ExchangeId]:
+    query = select(ExchangeId).where(ExchangeId.enterprise_id == enterprise_id, scoped(actor, ExchangeId))
+    return session.scalars(query.order_by(ExchangeId.id)).all()
+
+
+def records_of(session: Session, actor: Principal, enterprise_id: int) -> Sequence[CheckRecord]:
+    query = select(CheckRecord).where(CheckRecord.enterprise_id == enterprise_id, scoped(actor, CheckRecord))
+    return session.scalars(query.order_by(CheckRecord.checked_at, CheckRecord.id)).all()
+
+
+def hazards_by_id(session: Session, actor: Principal, hazard_ids: Iterable[int]) -> dict[int, Hazard]:
+    query = select(Hazard).where(Hazard.id.in_(sorted(set(hazard_ids))), scoped(actor, Hazard))
+    return {h.id: h for h in session.scalars(query)}
+
+
+def verifiers(session: Session, hazard_ids: Iterable[int]) -> dict[int, str]:
+    """Hazard id -> who last verified it (验收人), from the audit log. The hazards were found in scope."""
+    wanted = [str(i) for i in sorted(set(hazard_ids))]
+    if not wanted:
+        return {}
+    query = (
+        select(AuditEntry.object_id, AuditEntry.actor)
+        .where(
+            AuditEntry.object_type == "hazard",
+            AuditEntry.action == "hazard.verify",
+            AuditEntry.object_id.in_(wanted),
+        )
+        .order_by(AuditEntry.seq)
+    )
+    return {int(object_id): who for object_id, who in session.execute(query)}
+
+
+def enterprise_by_uscc(session: Session, actor: Principal, uscc: str) -> Enterprise | None:
+    own = ScopedColumns(
+        enterprise_id=Enterprise.id,
+        province_code=Enterprise.province_code,
+        city_code=Enterprise.city_code,
+        county_code=Enterprise.county_code,
+        sector=Enterprise.sector,
+    )
+    query = select(Enterprise).where(Enterprise.uscc == uscc, scope_condition(actor, own))
+    return session.scalars(query).first()

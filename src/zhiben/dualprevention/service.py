@@ -60,7 +60,7 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # --- who may ------------------------------------------------------------------------------------
 
 
-def _require_owner(actor: Principal, enterprise_id: int, action: str) -> None:
+def require_owner(actor: Principal, enterprise_id: int, action: str) -> None:
     """Only the enterprise's own users (and administrators) write its register and check records."""
     own = actor.role == Role.enterprise and actor.enterprise_id == enterprise_id
     if not (own or actor.role == Role.admin):
@@ -113,6 +113,7 @@ class UnitDraft:
     kind: str
     department: str
     responsible_person: str
+    object_code: str = ""  # 风险分析对象编码 (exchange `hazardCode`), when the enterprise has one
 
 
 def _check_unit(draft: UnitDraft) -> None:
@@ -122,6 +123,8 @@ def _check_unit(draft: UnitDraft) -> None:
         problems.append(("kind", "unknown", f"one of {', '.join(UNIT_KINDS)}"))
     _required(problems, "department", draft.department, 100)
     _required(problems, "responsible_person", draft.responsible_person, 60)
+    if len(draft.object_code.strip()) > 36:
+        problems.append(("object_code", "too_long", "at most 36 characters"))
     _problems(problems)
 
 
@@ -132,6 +135,7 @@ def unit_snapshot(unit: RiskUnit) -> dict[str, Any]:
         "kind": unit.kind,
         "department": unit.department,
         "responsible_person": unit.responsible_person,
+        "object_code": unit.object_code,
         "version": unit.version,
     }
 
@@ -145,7 +149,7 @@ def get_unit(session: Session, actor: Principal, unit_id: int) -> RiskUnit:
 
 def create_unit(session: Session, actor: Principal, enterprise_id: int, draft: UnitDraft) -> RiskUnit:
     enterprise = enterprises.get_enterprise(session, actor, enterprise_id)
-    _require_owner(actor, enterprise.id, "dual_prevention.unit.create")
+    require_owner(actor, enterprise.id, "dual_prevention.unit.create")
     _check_unit(draft)
     now = session_clock(session).now()
     unit = RiskUnit(
@@ -154,6 +158,7 @@ def create_unit(session: Session, actor: Principal, enterprise_id: int, draft: U
         kind=draft.kind,
         department=draft.department.strip(),
         responsible_person=draft.responsible_person.strip(),
+        object_code=draft.object_code.strip(),
         created_at=now,
         updated_at=now,
     )
@@ -169,12 +174,13 @@ def update_unit(
     session: Session, actor: Principal, unit_id: int, draft: UnitDraft, expected_version: int | None = None
 ) -> RiskUnit:
     unit = get_unit(session, actor, unit_id)
-    _require_owner(actor, unit.enterprise_id, "dual_prevention.unit.update")
+    require_owner(actor, unit.enterprise_id, "dual_prevention.unit.update")
     _check_version(unit, expected_version)
     _check_unit(draft)
     before = unit_snapshot(unit)
     unit.name, unit.kind = draft.name.strip(), draft.kind
     unit.department, unit.responsible_person = draft.department.strip(), draft.responsible_person.strip()
+    unit.object_code = draft.object_code.strip()
     unit.updated_at = session_clock(session).now()
     session.flush()
     audit.record(
@@ -293,7 +299,7 @@ def get_event(session: Session, actor: Principal, event_id: int) -> RiskEvent:
 
 def create_event(session: Session, actor: Principal, unit_id: int, draft: EventDraft) -> RiskEvent:
     unit = get_unit(session, actor, unit_id)
-    _require_owner(actor, unit.enterprise_id, "dual_prevention.event.create")
+    require_owner(actor, unit.enterprise_id, "dual_prevention.event.create")
     result = _check_event(draft)
     event = RiskEvent(
         **_copy_scope(unit),
@@ -325,7 +331,7 @@ def update_event(
 ) -> RiskEvent:
     """Re-assess (重新评估) an event: the answer to `reassessment_due`."""
     event = get_event(session, actor, event_id)
-    _require_owner(actor, event.enterprise_id, "dual_prevention.event.update")
+    require_owner(actor, event.enterprise_id, "dual_prevention.event.update")
     _check_version(event, expected_version)
     result = _check_event(draft)
     before = event_snapshot(event)
@@ -423,7 +429,7 @@ def event_controls(session: Session, actor: Principal, event: RiskEvent) -> Even
 
 def add_measure(session: Session, actor: Principal, event_id: int, draft: MeasureDraft) -> EventControls:
     event = get_event(session, actor, event_id)
-    _require_owner(actor, event.enterprise_id, "dual_prevention.measure.create")
+    require_owner(actor, event.enterprise_id, "dual_prevention.measure.create")
     _check_measure(draft)
     now = session_clock(session).now()
     measure = ControlMeasure(
@@ -456,7 +462,7 @@ def update_measure(
     expected_version: int | None = None,
 ) -> EventControls:
     measure = get_measure(session, actor, measure_id)
-    _require_owner(actor, measure.enterprise_id, "dual_prevention.measure.update")
+    require_owner(actor, measure.enterprise_id, "dual_prevention.measure.update")
     _check_version(measure, expected_version)
     _check_measure(draft)
     before = measure_snapshot(measure)
@@ -671,7 +677,7 @@ def _hazard_from(session: Session, actor: Principal, measure: ControlMeasure, dr
 
 def record_check(session: Session, actor: Principal, measure_id: int, draft: CheckDraft) -> CheckRecord:
     measure = get_measure(session, actor, measure_id)
-    _require_owner(actor, measure.enterprise_id, "dual_prevention.check.record")
+    require_owner(actor, measure.enterprise_id, "dual_prevention.check.record")
     if not measure.is_in_force:
         raise InvalidInputError("measure_id", "not_in_force", "this measure is no longer in force")
     now = session_clock(session).now()
@@ -706,6 +712,17 @@ def record_check(session: Session, actor: Principal, measure_id: int, draft: Che
 # --- the regulator's roll-up --------------------------------------------------------------------
 
 
+def division_in_reach(actor: Principal, division_code: str) -> str:
+    """The division's scope prefix; a division outside a government user's jurisdiction is not found."""
+    try:
+        prefix = division_prefix(division_code)
+    except ValueError:
+        raise InvalidInputError("division", "not_a_division", "a 6-digit GB/T 2260 code") from None
+    if actor.is_government and actor.role != Role.admin and not covers(actor.division_code, division_code):
+        raise NotFoundError(kind="division", key=division_code)
+    return prefix
+
+
 @dataclass(frozen=True)
 class EnterpriseSummary:
     enterprise_id: int
@@ -732,12 +749,7 @@ def summary(session: Session, actor: Principal, division_code: str, day: date) -
     and hazards found by the enterprise itself (自查) vs by enforcement (执法检查)."""
     if not actor.is_government:
         raise PermissionDeniedError(action="dual_prevention.summary")
-    try:
-        prefix = division_prefix(division_code)
-    except ValueError:
-        raise InvalidInputError("division", "not_a_division", "a 6-digit GB/T 2260 code") from None
-    if actor.role != Role.admin and not covers(actor.division_code, division_code):
-        raise NotFoundError(kind="division", key=division_code)
+    prefix = division_in_reach(actor, division_code)
     firms = repository.enterprises_with_register(session, actor, prefix)
     ids = [eid for eid, _, _ in firms]
     levels = repository.level_counts(session, actor, ids)

@@ -359,3 +359,26 @@ def self_inspection_templates(
             )
         )
     return out
+
+
+def window_containing(
+    cycle: Cycle, at: datetime, shifts: ShiftPattern = DEFAULT_SHIFTS
+) -> tuple[datetime, datetime]:
+    """The [start, end) window of a cycle that holds the instant `at` (which must be aware)."""
+    local = shanghai_day(at)
+    monday = local - timedelta(days=local.isoweekday() - 1)
+    first = local.replace(day=1)
+    openings = (
+        local,
+        local - timedelta(days=1),
+        monday,
+        first,
+        first.replace(month=(local.month - 1) // 3 * 3 + 1),
+        first.replace(month=1 if local.month < 7 else 7),
+        first.replace(month=1),
+    )
+    for day in openings:
+        for start, end in windows(cycle, day, shifts):
+            if start <= at < end:
+                return start, end
+    raise InvalidInputError("checked_at", "no_window", f"no {cycle.value} window holds {at.isoformat()}")
