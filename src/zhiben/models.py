@@ -28,6 +28,7 @@ from zhiben.hazard.models import (
     RectificationPlan,
     Supervision,
 )
+from zhiben.insurance.models import InsurancePolicy, PreventionVisit
 from zhiben.monitoring.coal_models import CoalAbnormalRecord, CoalMineCode, CoalPoint
 from zhiben.monitoring.models import (
     Alarm,
@@ -41,6 +42,7 @@ from zhiben.monitoring.models import (
 from zhiben.monitoring.risk_models import EnterpriseRisk, RiskLevelChange
 from zhiben.standards.models import ClauseFinding, EnterpriseFact, Redetermination, RedeterminationChange
 from zhiben.tipoff.models import Tipoff, TipoffReporter
+from zhiben.training.models import Certificate
 
 metadata = Base.metadata
 
@@ -52,6 +54,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "CasualtyUpdate",
+    "Certificate",
     "CheckRecord",
     "ClauseFinding",
     "CoalAbnormalRecord",
@@ -76,10 +79,12 @@ __all__ = [
     "Inspection",
     "InspectionFinding",
     "InspectionOfficer",
+    "InsurancePolicy",
     "LateReading",
     "OfficerProfile",
     "OnSiteMeasure",
     "Penalty",
+    "PreventionVisit",
     "ReadingBlock",
     "RectificationOrder",
     "RectificationPlan",
