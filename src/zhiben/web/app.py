@@ -45,6 +45,7 @@ from zhiben.monitoring.ingest import Ingestor
 from zhiben.monitoring.ingest_api import router as readings_router
 from zhiben.monitoring.risk_api import router as risk_router
 from zhiben.standards.api import router as standards_router
+from zhiben.training.api import router as training_router
 from zhiben.web.messages import validation_message
 from zhiben.worker.scheduler import (
     every,
@@ -223,6 +224,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         inspection_router,
         staffing_router,
         dualprevention_router,
+        training_router,
         standards_router,
         monitoring_router,
         readings_router,
