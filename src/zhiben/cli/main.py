@@ -38,6 +38,7 @@ from zhiben.errors import ZhibenError
 from zhiben.hazard import repository as hazard_repository
 from zhiben.hazard.clearance import clearance as compute_clearance
 from zhiben.hazard.domain import HazardState
+from zhiben.insurance.cli import insurance_app
 from zhiben.kit.pagination import PageRequest
 from zhiben.monitoring.cli import monitoring_app
 from zhiben.monitoring.simulate_cli import simulate_command
@@ -83,6 +84,7 @@ app.add_typer(monitoring_app, name="monitoring")
 app.add_typer(enforcement_app, name="enforcement")
 app.add_typer(dualprevention_app, name="dualprevention")
 app.add_typer(training_app, name="training")
+app.add_typer(insurance_app, name="insurance")
 app.command("simulate")(simulate_command)
 
 

@@ -36,6 +36,7 @@ from zhiben.enforcement.staffing_api import router as staffing_router
 from zhiben.enterprise.api import router as enterprise_router
 from zhiben.errors import InvalidInputError, StaleVersionError, ZhibenError
 from zhiben.hazard.api import router as hazard_router
+from zhiben.insurance.api import router as insurance_router
 from zhiben.kit.blobs import BlobStore
 from zhiben.kit.clock import Clock, SystemClock
 from zhiben.kit.ratelimit import RateLimiter
@@ -225,6 +226,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         staffing_router,
         dualprevention_router,
         training_router,
+        insurance_router,
         standards_router,
         monitoring_router,
         readings_router,
