@@ -11,7 +11,8 @@ ZhibenError
 └── ConflictError                409
     ├── IllegalTransitionError   409  names the current state and the actions allowed now
     ├── StaleVersionError        409  someone else changed it first (optimistic concurrency)
-    └── DuplicateError           409
+    ├── DuplicateError           409
+    └── ReferralTransitionError  409  a referral (移送) cannot take this step in its current state
 """
 
 from __future__ import annotations
@@ -129,3 +130,14 @@ class DuplicateError(ConflictError):
     code = "duplicate"
     message_zh = "已存在：{kind} {key}"
     message_en = "already exists: {kind} {key}"
+
+
+class ReferralTransitionError(ConflictError):
+    code = "referral_illegal_transition"
+    message_zh = "移送当前状态为“{state}”，不能执行“{action}”；当前可执行：{allowed_text}"
+    message_en = "the referral is {state}; {action} is not allowed now; allowed: {allowed_text}"
+
+    def __init__(self, state: str, action: str, allowed: list[str], **details: Any) -> None:
+        super().__init__(
+            state=state, action=action, allowed=allowed, allowed_text=", ".join(allowed) or "—", **details
+        )

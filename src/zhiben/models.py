@@ -3,6 +3,7 @@
 from zhiben.accident.models import Accident, AccidentHazardLink, CasualtyUpdate, UpwardReport
 from zhiben.audit.models import AuditEntry, AuditHead
 from zhiben.auth.models import ServiceContract, User
+from zhiben.chain.models import BusinessType, ChainAssignment, Referral
 from zhiben.db.base import Base
 from zhiben.division.models import Division, DivisionDataset
 from zhiben.dualprevention.models import CheckRecord, ControlMeasure, ExchangeId, RiskEvent, RiskUnit
@@ -53,8 +54,10 @@ __all__ = [
     "AlarmLogEntry",
     "AuditEntry",
     "AuditHead",
+    "BusinessType",
     "CasualtyUpdate",
     "Certificate",
+    "ChainAssignment",
     "CheckRecord",
     "ClauseFinding",
     "CoalAbnormalRecord",
@@ -90,6 +93,7 @@ __all__ = [
     "RectificationPlan",
     "Redetermination",
     "RedeterminationChange",
+    "Referral",
     "Reinspection",
     "RiskEvent",
     "RiskLevelChange",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhiben.auth.api import ERROR_RESPONSES, Ctx, ObjectId
-from zhiben.dualprevention import service, transfer
+from zhiben.dualprevention import self_inspection, service, transfer
 from zhiben.dualprevention.assessment import RiskLevel
 from zhiben.dualprevention.exchange import ExchangeRejectedError
 from zhiben.dualprevention.exchange_codes import RiskLevelEncoding, TimeFormat
@@ -438,3 +438,89 @@ def import_exchange(
         return ExchangeImport(
             enterprise_id=report.enterprise_id, stored=report.stored, notices=_issues(report.notices)
         )
+
+
+# --- the quarterly self-inspection --------------------------------------------------------------
+
+
+class SelfInspectionItemRead(BaseModel):
+    task_id: str
+    pack: str
+    version: str
+    fact: str
+    question_zh: str
+    question_en: str
+    unit: str
+    clauses: list[str]
+    answer: str | None
+    answered_at: datetime | None
+    is_done: bool
+
+
+class SelfInspectionRead(BaseModel):
+    enterprise_id: int
+    quarter: str
+    starts_at: datetime
+    ends_at: datetime
+    responsibility: str = Field(description="the 包保 level that owns the task")
+    due: int
+    done: int
+    is_done: bool
+    is_missed: bool
+    items: list[SelfInspectionItemRead]
+
+
+class SelfInspectionAnswers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answers: dict[str, float | int | bool | str | None] = Field(
+        description="fact -> answer, as the checklist takes them", min_length=1, max_length=200
+    )
+
+
+def _self_inspection(found: self_inspection.SelfInspection) -> SelfInspectionRead:
+    return SelfInspectionRead(
+        enterprise_id=found.enterprise_id,
+        quarter=found.quarter,
+        starts_at=found.starts_at,
+        ends_at=found.ends_at,
+        responsibility=found.items[0].task.level.value if found.items else Responsibility.main_responsible,
+        due=len(found.items),
+        done=found.done,
+        is_done=found.is_done,
+        is_missed=found.is_missed,
+        items=[
+            SelfInspectionItemRead(
+                task_id=i.task.id,
+                pack=i.pack,
+                version=i.version,
+                fact=i.fact,
+                question_zh=i.task.title_zh,
+                question_en=i.task.title_en,
+                unit=i.unit,
+                clauses=list(i.clauses),
+                answer=i.answer,
+                answered_at=i.answered_at,
+                is_done=i.is_done,
+            )
+            for i in found.items
+        ],
+    )
+
+
+@router.get("/enterprises/{enterprise_id}/self-inspection", response_model=SelfInspectionRead)
+def get_self_inspection(ctx: Ctx, enterprise_id: ObjectId, day: date) -> SelfInspectionRead:
+    """The quarter's major-hazard self-inspection task (季度重大事故隐患自查): one item per checklist question
+    of the rule packs that apply, done when answered inside the quarter."""
+    with ctx.read() as session:
+        return _self_inspection(self_inspection.self_inspection(session, ctx.principal, enterprise_id, day))
+
+
+@router.post("/enterprises/{enterprise_id}/self-inspection/answers", response_model=SelfInspectionRead)
+def answer_self_inspection(
+    ctx: Ctx, enterprise_id: ObjectId, body: SelfInspectionAnswers
+) -> SelfInspectionRead:
+    """Answer items through the checklist (stored as facts, the enterprise determined again: a met clause
+    raises its major hazard); unchanged answers count as confirmed for this quarter."""
+    with ctx.write() as session:
+        _, found = self_inspection.answer_self_inspection(session, ctx.principal, enterprise_id, body.answers)
+        return _self_inspection(found)

@@ -184,3 +184,21 @@ def enterprise_by_uscc(session: Session, actor: Principal, uscc: str) -> Enterpr
     )
     query = select(Enterprise).where(Enterprise.uscc == uscc, scope_condition(actor, own))
     return session.scalars(query).first()
+
+
+def confirmed_facts(
+    session: Session, enterprise_id: int, action: str, start: datetime, end: datetime
+) -> set[str]:
+    """Facts named by the enterprise's `action` audit entries in [start, end). The enterprise was found in
+    the caller's scope already; audit entries carry no scope columns of their own."""
+    query = select(AuditEntry.after).where(
+        AuditEntry.object_type == "enterprise",
+        AuditEntry.object_id == str(enterprise_id),
+        AuditEntry.action == action,
+        AuditEntry.at >= start,
+        AuditEntry.at < end,
+    )
+    out: set[str] = set()
+    for after in session.scalars(query):
+        out.update((after or {}).get("facts", ()))
+    return out

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from zhiben.auth.domain import Principal, Role
+from zhiben.chain.service import mark_overdue_referrals
 from zhiben.db.uow import UnitOfWork
 from zhiben.hazard.service import mark_overdue
 from zhiben.kit.clock import Clock
@@ -32,6 +33,20 @@ def run_overdue_job(
             break
     if marked:
         log.info("overdue job: %d hazards newly overdue", marked)
+    return marked
+
+
+def run_referral_overdue_job(factory: sessionmaker[Session], clock: Clock, batch: int = 500) -> int:
+    """Mark referrals (移送) not acknowledged by their deadline as overdue, one committed batch at a time."""
+    marked = 0
+    while True:
+        with UnitOfWork(factory, clock) as uow:
+            done = mark_overdue_referrals(uow.session, SCHEDULER, batch)
+        marked += done
+        if done < batch:
+            break
+    if marked:
+        log.info("referral job: %d referrals newly overdue", marked)
     return marked
 
 
