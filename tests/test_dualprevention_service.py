@@ -280,3 +280,50 @@ def test_the_api_end_to_end(db: Db, world: dict[str, object]) -> None:
         ).status_code
         == 404
     )
+
+
+def test_a_closed_hazard_flags_its_unit_for_reassessment_until_the_event_is_reassessed(
+    db: Db, world: dict[str, object]
+) -> None:
+    owner, firm = p(world, "owner"), world["firm"]
+    assert isinstance(firm, int)
+    unit_id, event_id = tank_farm(db, owner, firm)
+    hourly = db.act(
+        service.add_measure,
+        owner,
+        event_id,
+        service.MeasureDraft("读取报警仪", "engineering", "hourly", "operator"),
+    ).measures[0]
+    nine = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    found = service.CheckDraft(nine, nine + timedelta(minutes=5), "abnormal", "报警仪无显示")
+    hazard_id = db.act(service.record_check, owner, hourly.id, found).hazard_id
+    admin = Principal(user_id=0, username="job", role=Role.admin)
+    assert db.act(service.flag_reassessments, admin) == []  # the hazard is still open
+
+    from zhiben.hazard.domain import HazardLevel, Plan
+
+    db.act(hazards.determine_hazard, owner, hazard_id, HazardLevel.general)
+    db.act(
+        hazards.plan_rectification, owner, hazard_id, Plan("李强", "更换", db.clock.now() + timedelta(days=5))
+    )
+    for step in (hazards.start_rectification,):
+        db.act(step, owner, hazard_id)
+    db.act(hazards.complete_rectification, owner, hazard_id, "已更换")
+    db.act(hazards.verify_hazard, owner, hazard_id, "合格")
+    db.clock.advance(timedelta(hours=1))
+    db.act(hazards.close_out_hazard, owner, hazard_id)
+
+    (unit,) = db.act(service.flag_reassessments, admin)
+    assert unit.id == unit_id and unit.reassessment_due_since == db.clock.now()
+    assert "已销号" in unit.reassessment_reason
+    assert db.act(service.flag_reassessments, admin) == []  # idempotent
+    assert db.act(service.get_unit, owner, unit_id).reassessment_due_since is not None
+
+    db.clock.advance(timedelta(minutes=10))
+    draft = service.EventDraft("液化烃储罐泄漏", "火灾爆炸", "lec", MAJOR_LEC | {"L_after": 1})
+    db.act(service.update_event, owner, event_id, draft)
+    assert db.act(service.get_unit, owner, unit_id).reassessment_due_since is None
+    assert db.act(service.flag_reassessments, admin) == []
+    with db.uow(write=False) as uow:
+        actions = set(uow.session.scalars(select(AuditEntry.action)))
+    assert {"risk_unit.reassessment_due", "risk_unit.reassessed"} <= actions

@@ -93,6 +93,15 @@ class PermissionDeniedError(ZhibenError):
     message_en = "your role may not do this: {action}"
 
 
+class FormExpiredError(ZhibenError):
+    """A web form came without the session's anti-forgery token (CSRF), or with another session's."""
+
+    status = 403
+    code = "form_expired"
+    message_zh = "表单已失效，请刷新页面后重试"
+    message_en = "the form has expired; reload the page and try again"
+
+
 class NotFoundError(ZhibenError):
     status = 404
     code = "not_found"

@@ -187,3 +187,28 @@ def add_contract(
         after={"provider_org": provider_org, "enterprise_id": enterprise_id, "kind": kind},
     )
     return contract
+
+
+LANGUAGES = ("zh-CN", "en")
+
+
+def set_language(session: Session, actor: Principal, language: str) -> User:
+    """The language the user's pages and messages use from now on (the web UI's switch)."""
+    if language not in LANGUAGES:
+        raise InvalidInputError("language", "enum", f"language is one of {', '.join(LANGUAGES)}")
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise AuthenticationError()
+    if user.language != language:
+        audit.record(
+            session,
+            actor.audit_name,
+            "user.language",
+            "user",
+            str(user.id),
+            before={"language": user.language},
+            after={"language": language},
+        )
+        user.language = language
+        session.flush()
+    return user

@@ -42,6 +42,10 @@ class RiskUnitRead(BaseModel):
     department: str
     responsible_person: str
     object_code: str
+    reassessment_due_since: datetime | None = Field(
+        description="a hazard found by a check of this unit was closed after its last assessment: re-assess"
+    )
+    reassessment_reason: str
     version: int
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, fail, runtime_of
-from zhiben.dualprevention import transfer
+from zhiben.dualprevention import service, transfer
 from zhiben.dualprevention.exchange import FORMAT, Issue
 from zhiben.dualprevention.exchange_codes import RiskLevelEncoding, TimeFormat
 
@@ -156,3 +156,16 @@ def set_company_code(
     with rt.uow() as uow:
         transfer.set_company_code(uow.session, actor, enterprise, code)
     console.print(f"enterprise {enterprise}: companyCode {code}")
+
+
+@dualprevention_app.command("flag-reassessments")
+def flag_reassessments(ctx: typer.Context) -> None:
+    """Flag risk units whose hazards (found by their checks) were closed after the last assessment."""
+    rt = runtime_of(ctx)
+    rt.require_migrated()
+    actor = rt.principal()
+    with rt.uow() as uow:
+        units = service.flag_reassessments(uow.session, actor)
+        for unit in units:
+            console.print(f"risk unit {unit.id} ({unit.name}): {unit.reassessment_reason}")
+    console.print(f"{len(units)} risk unit(s) flagged for re-assessment")

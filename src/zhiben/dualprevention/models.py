@@ -32,6 +32,10 @@ class RiskUnit(Base):
     responsible_person: Mapped[str] = mapped_column(String(60))  # 责任人
     # 风险分析对象编码: the object's hazard-source code in the 危化品登记 system (exchange `hazardCode`)
     object_code: Mapped[str] = mapped_column(String(36), default="", server_default="")
+    # 需重新评估: set by the re-assessment job when a hazard found by a check of the unit's measures was closed
+    # after its event's last assessment; cleared when those events are assessed again
+    reassessment_due_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reassessment_reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)

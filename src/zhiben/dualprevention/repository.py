@@ -202,3 +202,26 @@ def confirmed_facts(
     for after in session.scalars(query):
         out.update((after or {}).get("facts", ()))
     return out
+
+
+def closed_since_assessment(
+    session: Session, actor: Principal, *, unit_id: int | None = None, unflagged_only: bool = True
+) -> list[tuple[int, str, datetime]]:
+    """(unit id, hazard number, closed at) of hazards raised by checks of a unit's measures and closed after
+    their event's last assessment; by default only for units not yet flagged for re-assessment."""
+    query = (
+        select(RiskUnit.id, Hazard.number, Hazard.closed_at)
+        .join(RiskEvent, RiskEvent.unit_id == RiskUnit.id)
+        .join(ControlMeasure, ControlMeasure.event_id == RiskEvent.id)
+        .join(CheckRecord, CheckRecord.measure_id == ControlMeasure.id)
+        .join(Hazard, Hazard.id == CheckRecord.hazard_id)
+        .where(
+            Hazard.closed_at.is_not(None), Hazard.closed_at > RiskEvent.assessed_at, scoped(actor, RiskUnit)
+        )
+        .order_by(RiskUnit.id, Hazard.closed_at)
+    )
+    if unit_id is not None:
+        query = query.where(RiskUnit.id == unit_id)
+    if unflagged_only:
+        query = query.where(RiskUnit.reassessment_due_since.is_(None))
+    return [(uid, number, closed) for uid, number, closed in session.execute(query) if closed is not None]

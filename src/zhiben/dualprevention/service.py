@@ -136,6 +136,9 @@ def unit_snapshot(unit: RiskUnit) -> dict[str, Any]:
         "department": unit.department,
         "responsible_person": unit.responsible_person,
         "object_code": unit.object_code,
+        "reassessment_due_since": unit.reassessment_due_since.isoformat()
+        if unit.reassessment_due_since
+        else None,
         "version": unit.version,
     }
 
@@ -350,7 +353,62 @@ def update_event(
         before=before,
         after=event_snapshot(event),
     )
+    _clear_reassessment(session, actor, event.unit_id)
     return event
+
+
+# --- re-assessment after a hazard is closed -----------------------------------------------------
+
+
+def flag_reassessments(session: Session, actor: Principal) -> list[RiskUnit]:
+    """The re-assessment job (重新评估): flag every unit (in the actor's scope) one of whose hazards, raised by
+    a check of its measures, was closed after the event's last assessment. The hazard close-out does not
+    call dual prevention (it sits below it); this job finds the closures instead, so it may run after each
+    close-out, on a schedule, or from `zhiben dualprevention flag-reassessments`. Idempotent."""
+    found: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    for unit_id, number, closed_at in repository.closed_since_assessment(session, actor):
+        found[unit_id].append((number, closed_at))
+    flagged = []
+    for unit_id, closures in found.items():
+        unit = get_unit(session, actor, unit_id)
+        before = unit_snapshot(unit)
+        unit.reassessment_due_since = max(closed for _, closed in closures)
+        numbers = ", ".join(sorted({n for n, _ in closures}))
+        unit.reassessment_reason = f"隐患 {numbers} 已销号，需重新评估风险"[:300]
+        session.flush()
+        after = unit_snapshot(unit) | {"reason": unit.reassessment_reason}
+        audit.record(
+            session,
+            actor.audit_name,
+            "risk_unit.reassessment_due",
+            "risk_unit",
+            str(unit.id),
+            before=before,
+            after=after,
+        )
+        flagged.append(unit)
+    return flagged
+
+
+def _clear_reassessment(session: Session, actor: Principal, unit_id: int) -> None:
+    """After an event is re-assessed: the unit's flag goes once no closure postdates an assessment."""
+    unit = get_unit(session, actor, unit_id)
+    if unit.reassessment_due_since is None:
+        return
+    if repository.closed_since_assessment(session, actor, unit_id=unit.id, unflagged_only=False):
+        return
+    before = unit_snapshot(unit)
+    unit.reassessment_due_since, unit.reassessment_reason = None, ""
+    session.flush()
+    audit.record(
+        session,
+        actor.audit_name,
+        "risk_unit.reassessed",
+        "risk_unit",
+        str(unit.id),
+        before=before,
+        after=unit_snapshot(unit),
+    )
 
 
 def event_flag(event: RiskEvent, measures: Sequence[ControlMeasure]) -> ControlFlag | None:

@@ -57,7 +57,7 @@ def registered_usccs(session: Session, codes: Iterable[str], chunk: int = 500) -
     return found
 
 
-def _filtered(principal: Principal, flt: EnterpriseFilter) -> Select[Enterprise]:
+def filtered(principal: Principal, flt: EnterpriseFilter) -> Select[Enterprise]:
     query = select(Enterprise).where(scoped(principal))
     if flt.division:
         query = query.where(division_condition(division_prefix(flt.division), COLUMNS))
@@ -71,11 +71,11 @@ def _filtered(principal: Principal, flt: EnterpriseFilter) -> Select[Enterprise]
 def page(
     session: Session, principal: Principal, flt: EnterpriseFilter, request: PageRequest
 ) -> Page[Enterprise]:
-    query = _filtered(principal, flt)
+    query = filtered(principal, flt)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = session.scalars(query.order_by(Enterprise.id).offset(request.offset).limit(request.size)).all()
     return Page(list(items), total, request.page, request.size)
 
 
 def all_in_scope(session: Session, principal: Principal, flt: EnterpriseFilter) -> Sequence[Enterprise]:
-    return session.scalars(_filtered(principal, flt).order_by(Enterprise.id)).all()
+    return session.scalars(filtered(principal, flt).order_by(Enterprise.id)).all()

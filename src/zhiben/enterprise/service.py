@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from zhiben.audit import service as audit
@@ -201,3 +201,11 @@ def update_enterprise(
         after=snapshot(enterprise),
     )
     return enterprise
+
+
+EnterpriseFilter = repository.EnterpriseFilter
+
+
+def scoped_query(actor: Principal, flt: EnterpriseFilter) -> Select[Enterprise]:
+    """The enterprises in the caller's scope matching the filter, as a query other features can join to."""
+    return repository.filtered(actor, flt)

@@ -23,7 +23,7 @@ from zhiben.division.models import Division
 from zhiben.hazard.domain import HazardLevel, HazardState
 from zhiben.hazard.models import Hazard
 from zhiben.hazard.repository import COLUMNS, scoped
-from zhiben.kit.clock import as_utc
+from zhiben.kit.clock import SHANGHAI, as_utc
 
 
 @dataclass
@@ -123,3 +123,39 @@ def _divisions_under(session: Session, prefix: str) -> dict[str, tuple[str, str]
     query = select(Division.code, Division.name, Division.parent_code)
     query = query.where(Division.code.startswith(prefix)) if prefix else query.where(Division.level == 1)
     return {code: (name, parent) for code, name, parent in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class MonthCounts:
+    month: str  # YYYY-MM, Beijing time
+    reported: int
+    closed: int
+
+
+def _month_starts(now: datetime, months: int) -> list[datetime]:
+    """The first instants of the last `months` months (this one last), then of next month."""
+    local = now.astimezone(SHANGHAI)
+    index = local.year * 12 + local.month - 1  # months since year 0
+    return [
+        datetime(i // 12, i % 12 + 1, 1, tzinfo=SHANGHAI) for i in range(index - months + 1, index + 2)
+    ]
+
+
+def monthly_trend(
+    session: Session, actor: Principal, division_code: str, now: datetime, months: int = 12
+) -> list[MonthCounts]:
+    """Major hazards reported and closed in each of the last `months` calendar months (this one included),
+    within the caller's scope and the division: one query, month bounds in Beijing time."""
+    starts = _month_starts(now, months)
+    where = [scoped(actor), division_condition(division_prefix(division_code), COLUMNS)]
+    where.append(Hazard.level == HazardLevel.major.value)
+    columns: list[ColumnElement[int]] = []
+    for low, high in zip(starts, starts[1:], strict=False):
+        columns.append(func.count(case((and_(Hazard.reported_at >= low, Hazard.reported_at < high), 1))))
+        closed = and_(Hazard.state == HazardState.closed.value, Hazard.closed_at >= low, Hazard.closed_at < high)
+        columns.append(func.count(case((closed, 1))))
+    values = session.execute(select(*columns).where(*where, Hazard.reported_at < starts[-1])).one()
+    return [
+        MonthCounts(f"{low.year:04d}-{low.month:02d}", int(values[2 * i]), int(values[2 * i + 1]))
+        for i, low in enumerate(starts[:-1])
+    ]

@@ -459,3 +459,23 @@ def early_warnings(
     )
     items = [(row, name) for row, name in session.execute(query)]
     return Page(items, total, request.page, request.size)
+
+
+def enterprises_with_levels(
+    session: Session,
+    actor: Principal,
+    flt: enterprises.EnterpriseFilter,
+    level: RiskLevel | None,
+    request: PageRequest,
+) -> Page[tuple[Enterprise, str | None]]:
+    """Enterprises in scope with their stored risk colour (None: not assessed), optionally of one colour."""
+    query = (
+        enterprises.scoped_query(actor, flt)
+        .outerjoin(EnterpriseRisk, EnterpriseRisk.enterprise_id == Enterprise.id)
+        .add_columns(EnterpriseRisk.level)
+    )
+    if level is not None:
+        query = query.where(EnterpriseRisk.level == level.value)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.execute(query.order_by(Enterprise.id).offset(request.offset).limit(request.size)).all()
+    return Page([(row[0], row[1]) for row in rows], total, request.page, request.size)

@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -47,7 +50,11 @@ from zhiben.monitoring.ingest_api import router as readings_router
 from zhiben.monitoring.risk_api import router as risk_router
 from zhiben.standards.api import router as standards_router
 from zhiben.training.api import router as training_router
+from zhiben.web.i18n import translator
 from zhiben.web.messages import validation_message
+from zhiben.web.pages import PAGE_ROUTERS
+from zhiben.web.render import error_page, wants_html
+from zhiben.web.session import LoginRequired
 from zhiben.worker.scheduler import (
     every,
     notifier_for,
@@ -77,7 +84,10 @@ def _language(request: Request) -> str:
     return str(settled) if settled else negotiate_language(request.headers.get("accept-language"), fallback)
 
 
-def _error(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> JSONResponse:
+def _error(request: Request, status: int, code: str, message: str, details: dict[str, Any]) -> Response:
+    if wants_html(request):
+        language = _language(request)
+        return error_page(request, translator(language), language, status, code, message)
     body = {
         "error": {
             "code": code,
@@ -130,16 +140,23 @@ async def refuse_nul(request: Request) -> None:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ZhibenError)
-    async def zhiben_error(request: Request, exc: ZhibenError) -> JSONResponse:
+    async def zhiben_error(request: Request, exc: ZhibenError) -> Response:
         return _error(request, exc.status, exc.code, exc.message(_language(request)), exc.details)
 
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        target = f"/login?{urlencode({'next': exc.next_path})}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
     @app.exception_handler(StaleDataError)
-    async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
+    async def stale(request: Request, exc: StaleDataError) -> Response:
         err = StaleVersionError(current="?", given="?")
         return _error(request, err.status, err.code, err.message(_language(request)), {})
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         language = _language(request)
         fields = [
             {
@@ -154,14 +171,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(request, 422, "invalid_input", message, {"fields": fields})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = HTTP_CODES.get(exc.status_code, "http_error")
         messages = HTTP_MESSAGES.get(exc.status_code)
         message = messages["en" if _language(request) == "en" else "zh-CN"] if messages else str(exc.detail)
         return _error(request, exc.status_code, code, message, {})
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", "")})
         message = "internal error" if _language(request) == "en" else "内部错误"
         return _error(request, 500, "internal", message, {})
@@ -234,8 +251,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         audit_router,
         coal_router,
         accident_router,
+        *PAGE_ROUTERS,
     ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
 
     @app.get("/api/v1/health", tags=["health"])
     def health() -> dict[str, str]:
