@@ -17,6 +17,7 @@ from zhiben.accident.cli import accident_app
 from zhiben.audit import service as audit
 from zhiben.auth import service as auth
 from zhiben.auth.domain import Role
+from zhiben.chain.cli import chain_app
 from zhiben.cli.runtime import (
     EXIT_INPUT,
     console,
@@ -82,6 +83,7 @@ app.command("gb18218")(gb18218_command)
 app.add_typer(enterprises_app, name="enterprises")
 app.add_typer(monitoring_app, name="monitoring")
 app.add_typer(enforcement_app, name="enforcement")
+app.add_typer(chain_app, name="chain")
 app.add_typer(dualprevention_app, name="dualprevention")
 app.add_typer(training_app, name="training")
 app.add_typer(insurance_app, name="insurance")

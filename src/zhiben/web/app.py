@@ -29,6 +29,7 @@ from zhiben.accident.api import router as accident_router
 from zhiben.audit.api import router as audit_router
 from zhiben.auth.api import negotiate_language
 from zhiben.auth.api import router as auth_router
+from zhiben.chain.api import router as chain_router
 from zhiben.config import Settings
 from zhiben.db.engine import make_engine, make_session_factory
 from zhiben.division.api import router as division_router
@@ -242,6 +243,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         inspection_router,
         staffing_router,
         dualprevention_router,
+        chain_router,
         training_router,
         insurance_router,
         standards_router,
