@@ -12,7 +12,8 @@ ZhibenError
     ├── IllegalTransitionError   409  names the current state and the actions allowed now
     ├── StaleVersionError        409  someone else changed it first (optimistic concurrency)
     ├── DuplicateError           409
-    └── ReferralTransitionError  409  a referral (移送) cannot take this step in its current state
+    ├── ReferralTransitionError  409  a referral (移送) cannot take this step in its current state
+    └── TipoffTransitionError    409  (an IllegalTransitionError) a tip-off cannot take this step now
 """
 
 from __future__ import annotations
@@ -150,3 +151,10 @@ class ReferralTransitionError(ConflictError):
         super().__init__(
             state=state, action=action, allowed=allowed, allowed_text=", ".join(allowed) or "—", **details
         )
+
+
+class TipoffTransitionError(IllegalTransitionError):
+    """A tip-off (举报) cannot take this step in its current state."""
+
+    message_zh = "举报当前状态为“{state}”，不能执行“{action}”；当前可执行：{allowed_text}"
+    message_en = "the tip-off is {state}; {action} is not allowed now; allowed: {allowed_text}"

@@ -44,6 +44,7 @@ from zhiben.kit.pagination import PageRequest
 from zhiben.monitoring.cli import monitoring_app
 from zhiben.monitoring.simulate_cli import simulate_command
 from zhiben.standards.cli import gb18218_command, rules_app
+from zhiben.tipoff.cli import tipoff_app
 from zhiben.training.cli import training_app
 from zhiben.worker import mqtt_ingest
 from zhiben.worker.scheduler import run_overdue_job
@@ -83,6 +84,7 @@ app.command("gb18218")(gb18218_command)
 app.add_typer(enterprises_app, name="enterprises")
 app.add_typer(monitoring_app, name="monitoring")
 app.add_typer(enforcement_app, name="enforcement")
+app.add_typer(tipoff_app, name="tipoff")
 app.add_typer(chain_app, name="chain")
 app.add_typer(dualprevention_app, name="dualprevention")
 app.add_typer(training_app, name="training")

@@ -50,6 +50,7 @@ from zhiben.monitoring.ingest import Ingestor
 from zhiben.monitoring.ingest_api import router as readings_router
 from zhiben.monitoring.risk_api import router as risk_router
 from zhiben.standards.api import router as standards_router
+from zhiben.tipoff.api import router as tipoff_router
 from zhiben.training.api import router as training_router
 from zhiben.web.i18n import translator
 from zhiben.web.messages import validation_message
@@ -253,6 +254,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         audit_router,
         coal_router,
         accident_router,
+        tipoff_router,
         *PAGE_ROUTERS,
     ):
         app.include_router(router)
