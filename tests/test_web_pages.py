@@ -75,8 +75,9 @@ def test_a_wrong_password_keeps_the_username_and_says_why(db: Db) -> None:
     assert refused.status_code == 401
     assert f'value="{user.username}"' in refused.text
     assert "用户名或密码错误" in refused.text
-    english = client.post("/login", data={"username": user.username, "password": "x"},
-                          headers={"accept-language": "en"})
+    english = client.post(
+        "/login", data={"username": user.username, "password": "x"}, headers={"accept-language": "en"}
+    )
     assert "wrong username or password" in english.text
 
 
@@ -86,11 +87,17 @@ def test_pages_need_a_session_and_come_back_after_login(db: Db) -> None:
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Fhazards%3Fstate%3Dopen"
     user = db.user(Role.regulator, division=WUZHONG)
-    back = client.post("/login", data={"username": user.username, "password": "correct-horse-9",
-                                       "next": "/hazards?state=open"}, follow_redirects=False)
+    back = client.post(
+        "/login",
+        data={"username": user.username, "password": "correct-horse-9", "next": "/hazards?state=open"},
+        follow_redirects=False,
+    )
     assert back.headers["location"] == "/hazards?state=open"
-    offsite = client.post("/login", data={"username": user.username, "password": "correct-horse-9",
-                                          "next": "//evil.example/"}, follow_redirects=False)
+    offsite = client.post(
+        "/login",
+        data={"username": user.username, "password": "correct-horse-9", "next": "//evil.example/"},
+        follow_redirects=False,
+    )
     assert offsite.headers["location"] == "/dashboard"
 
 
@@ -124,14 +131,20 @@ def test_out_of_scope_addresses_answer_404_pages(db: Db) -> None:
     elsewhere = db.enterprise(county="110101")
     hazard_id = db.hazard(elsewhere)
     client, _ = client_as(db, Role.regulator, division=WUZHONG)
-    for path in (f"/hazards/{hazard_id}", f"/enterprises/{elsewhere}", "/dashboard?division=110000",
-                 "/no/such/page"):
+    for path in (
+        f"/hazards/{hazard_id}",
+        f"/enterprises/{elsewhere}",
+        "/dashboard?division=110000",
+        "/no/such/page",
+    ):
         page = client.get(path)
         assert page.status_code == 404, path
         assert 'data-testid="error-code">not_found<' in page.text
         assert "<html" in page.text
     assert client.get("/api/v1/hazards/999", headers={"accept": "text/html"}).json()["error"]["code"] in (
-        "not_authenticated", "not_found")
+        "not_authenticated",
+        "not_found",
+    )
 
 
 def _actions(page: str) -> set[str]:
@@ -143,9 +156,17 @@ def test_a_hazard_goes_from_report_to_close_out_through_the_forms(db: Db) -> Non
     manager, _ = client_as(db, Role.enterprise, enterprise_id=firm)
     regulator, _ = client_as(db, Role.regulator, division=WUZHONG)
     found_at = (db.clock.now() + timedelta(hours=8) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    reported = post_form(manager, "/hazards/new", {
-        "description": "液氨储罐区未设置紧急切断装置", "source": "self_inspection", "found_at": found_at,
-        "location": "罐区", "enterprise_id": "999"})  # an enterprise user reports for its own enterprise only
+    reported = post_form(
+        manager,
+        "/hazards/new",
+        {
+            "description": "液氨储罐区未设置紧急切断装置",
+            "source": "self_inspection",
+            "found_at": found_at,
+            "location": "罐区",
+            "enterprise_id": "999",
+        },
+    )  # an enterprise user reports for its own enterprise only
     assert reported.status_code == 303, reported.text
     hazard_id = int(reported.headers["location"].rsplit("/", 1)[1])
     with db.uow(write=False) as uow:
@@ -155,23 +176,50 @@ def test_a_hazard_goes_from_report_to_close_out_through_the_forms(db: Db) -> Non
         page = client.get(f"/hazards/{hazard_id}").text
         assert action in _actions(page), (action, _actions(page))
         version = re.search(rf'data-action="{action}".*?name="version" value="(\d+)"', page, re.S).group(1)  # type: ignore[union-attr]
-        done = post_form(client, f"/hazards/{hazard_id}/act/{action}", {"version": version, **fields},
-                         token_from=f"/hazards/{hazard_id}")
+        done = post_form(
+            client,
+            f"/hazards/{hazard_id}/act/{action}",
+            {"version": version, **fields},
+            token_from=f"/hazards/{hazard_id}",
+        )
         assert done.status_code == 303, done.text
 
     assert "reject" not in _actions(manager.get(f"/hazards/{hazard_id}").text)  # government only
     assert "reject" in _actions(regulator.get(f"/hazards/{hazard_id}").text)
-    refused = post_form(regulator, f"/hazards/{hazard_id}/act/determine", {"version": "1", "level": "major"},
-                        token_from=f"/hazards/{hazard_id}")
+    refused = post_form(
+        regulator,
+        f"/hazards/{hazard_id}/act/determine",
+        {"version": "1", "level": "major"},
+        token_from=f"/hazards/{hazard_id}",
+    )
     assert refused.status_code == 422 and "citation" in refused.text  # a major hazard cites its clause
-    act(regulator, "determine", level="major", pack="hazchem@2017", clause="3", text="涉及重点监管危险化工工艺的装置未实现自动化控制")
+    act(
+        regulator,
+        "determine",
+        level="major",
+        pack="hazchem@2017",
+        clause="3",
+        text="涉及重点监管危险化工工艺的装置未实现自动化控制",
+    )
     deadline = (db.clock.now() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
-    act(manager, "plan", responsible_person="张伟", measures="加装紧急切断阀并联锁", deadline_at=deadline,
-        funds_yuan="120000", contingency="停用该罐区，设专人巡检")
+    act(
+        manager,
+        "plan",
+        responsible_person="张伟",
+        measures="加装紧急切断阀并联锁",
+        deadline_at=deadline,
+        funds_yuan="120000",
+        contingency="停用该罐区，设专人巡检",
+    )
     act(manager, "start")
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-    uploaded = post_form(manager, f"/hazards/{hazard_id}/evidence", {"phase": "after"},
-                         token_from=f"/hazards/{hazard_id}", files={"file": ("after.png", png, "image/png")})
+    uploaded = post_form(
+        manager,
+        f"/hazards/{hazard_id}/evidence",
+        {"phase": "after"},
+        token_from=f"/hazards/{hazard_id}",
+        files={"file": ("after.png", png, "image/png")},
+    )
     assert uploaded.status_code == 303, uploaded.text
     shown = manager.get(f"/hazards/{hazard_id}").text
     link = re.search(rf'href="(/hazards/{hazard_id}/evidence/\d+)">after.png<', shown)
@@ -192,15 +240,19 @@ def test_a_refused_form_keeps_what_was_typed(db: Db) -> None:
     manager, _ = client_as(db, Role.enterprise, enterprise_id=firm)
     page = manager.get(f"/hazards/{hazard_id}").text
     version = re.search(r'data-action="plan".*?name="version" value="(\d+)"', page, re.S).group(1)  # type: ignore[union-attr]
-    refused = post_form(manager, f"/hazards/{hazard_id}/act/plan", {
-        "version": version, "responsible_person": "李娜", "measures": "", "deadline_at": "not a date"},
-        token_from=f"/hazards/{hazard_id}")
+    refused = post_form(
+        manager,
+        f"/hazards/{hazard_id}/act/plan",
+        {"version": version, "responsible_person": "李娜", "measures": "", "deadline_at": "not a date"},
+        token_from=f"/hazards/{hazard_id}",
+    )
     assert refused.status_code == 422
     assert 'value="李娜"' in refused.text
     assert 'value="not a date"' in refused.text
     assert refused.text.count('data-testid="field-error"') >= 2
-    stale = post_form(manager, f"/hazards/{hazard_id}/act/start", {"version": "99"},
-                      token_from=f"/hazards/{hazard_id}")
+    stale = post_form(
+        manager, f"/hazards/{hazard_id}/act/start", {"version": "99"}, token_from=f"/hazards/{hazard_id}"
+    )
     assert stale.status_code in (409, 422), stale.text
     assert hazard_state(db, hazard_id) != "rectifying"
 
@@ -225,10 +277,21 @@ def test_an_alarm_is_acknowledged_from_the_console(db: Db) -> None:
     assert created.status_code in (404, 405)  # sensors are registered through the API, not this page
     from tests.builders import auth_header
 
-    headers = auth_header(operator, re.search(r'data-testid="whoami">(\w+)', operator.get("/hazards").text).group(1))  # type: ignore[union-attr]
-    sensor = {"code": "CH4-T1", "kind": "methane", "unit": "%CH4", "location_code": "T1", "range_min": 0,
-              "range_max": 4, "sampling_period_s": 600}
-    assert operator.post(f"/api/v1/enterprises/{mine}/sensors", json=sensor, headers=headers).status_code == 201
+    headers = auth_header(
+        operator, re.search(r'data-testid="whoami">(\w+)', operator.get("/hazards").text).group(1)
+    )  # type: ignore[union-attr]
+    sensor = {
+        "code": "CH4-T1",
+        "kind": "methane",
+        "unit": "%CH4",
+        "location_code": "T1",
+        "range_min": 0,
+        "range_max": 4,
+        "sampling_period_s": 600,
+    }
+    assert (
+        operator.post(f"/api/v1/enterprises/{mine}/sensors", json=sensor, headers=headers).status_code == 201
+    )
     base = domain.to_ms(db.clock.now()) - 600_000
     body = {"readings": {"sensor": ["CH4-T1"] * 2, "ts": [base, base + 10_000], "value": [0.3, 1.2]}}
     db.act(Ingestor().ingest, [Message(mine, "http", "test", json.dumps(body).encode())])
@@ -236,8 +299,11 @@ def test_an_alarm_is_acknowledged_from_the_console(db: Db) -> None:
     alarm_id = int(re.search(r'data-testid="ack-(\d+)"', console).group(1))  # type: ignore[union-attr]
     with db.uow(write=False) as uow:
         version = uow.session.get(Alarm, alarm_id).version  # type: ignore[union-attr]
-    done = operator.post(f"/alarms/{alarm_id}/acknowledge", data={"csrf": token, "version": str(version)},
-                         headers={"hx-request": "true"})
+    done = operator.post(
+        f"/alarms/{alarm_id}/acknowledge",
+        data={"csrf": token, "version": str(version)},
+        headers={"hx-request": "true"},
+    )
     assert done.status_code == 200
     assert f'data-alarm="{alarm_id}"' in done.text and "ack-" not in done.text
     with db.uow(write=False) as uow:

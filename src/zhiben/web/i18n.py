@@ -11,6 +11,7 @@ import yaml
 LANGUAGES = ("zh-CN", "en")
 CATALOGUE = Path(__file__).with_name("messages.yaml")
 
+
 @lru_cache
 def catalogue() -> dict[str, tuple[str, str]]:
     raw = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))

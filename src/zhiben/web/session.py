@@ -44,7 +44,9 @@ def anonymous_language(request: Request) -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen
-    return negotiate_language(request.headers.get("accept-language"), request.app.state.zhiben.settings.default_language)
+    return negotiate_language(
+        request.headers.get("accept-language"), request.app.state.zhiben.settings.default_language
+    )
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import timedelta
 from typing import Annotated
 
@@ -32,11 +33,19 @@ def _safe_next(value: str) -> str:
     return value if value.startswith("/") and not value.startswith("//") and "\\" not in value else ""
 
 
-def _login_page(request: Request, *, status: int = 200, username: str = "", error: str = "", next_path: str = "") -> HTMLResponse:
+def _login_page(
+    request: Request, *, status: int = 200, username: str = "", error: str = "", next_path: str = ""
+) -> HTMLResponse:
     language = anonymous_language(request)
     return render(
-        request, "login.html", translator(language), language,
-        status=status, username=username, error=error, next_path=_safe_next(next_path),
+        request,
+        "login.html",
+        translator(language),
+        language,
+        status=status,
+        username=username,
+        error=error,
+        next_path=_safe_next(next_path),
     )
 
 
@@ -76,10 +85,8 @@ def login(
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    try:
-        await web_context(request)  # the form token proves the user asked for it
-    except LoginRequired:
-        pass
+    with suppress(LoginRequired):
+        await web_context(request)  # the form token proves the user asked for it (FormExpiredError if not)
     response = see_other("/login")
     end_session(response)
     return response

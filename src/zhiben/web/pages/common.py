@@ -20,7 +20,14 @@ PAGE_SIZES = (20, 50, 100)
 
 def page(ctx: WebContext, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
     return render(
-        ctx.request, template, ctx.t, ctx.language, principal=ctx.principal, csrf=ctx.csrf, status=status, **values
+        ctx.request,
+        template,
+        ctx.t,
+        ctx.language,
+        principal=ctx.principal,
+        csrf=ctx.csrf,
+        status=status,
+        **values,
     )
 
 

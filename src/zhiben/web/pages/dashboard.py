@@ -53,9 +53,7 @@ def dashboard(ctx: Web, division: Annotated[str, Query(pattern=DIVISION_CODE)] =
         totals = clearance(session, ctx.principal, code, now)
         trend = monthly_trend(session, ctx.principal, code, now)
         risk = risk_summary(session, ctx.principal, code)
-        warnings = early_warnings(
-            session, ctx.principal, WarningFilter(division=code), PageRequest(1, 10)
-        )
+        warnings = early_warnings(session, ctx.principal, WarningFilter(division=code), PageRequest(1, 10))
     risk_by_code = {row.division_code: row.counts for row in risk.rows}
     children: list[dict[str, Any]] = [
         {
@@ -72,8 +70,17 @@ def dashboard(ctx: Web, division: Annotated[str, Query(pattern=DIVISION_CODE)] =
     known = {c["code"] for c in children}
     for row in risk.rows:  # divisions with enterprises but no major hazard
         if row.division_code not in known and len(division_prefix(code)) < 6:
-            children.append({"code": row.division_code, "name": row.name, "open": 0, "overdue": 0,
-                             "on_time": 0, "rate": None, "risk": row.counts})
+            children.append(
+                {
+                    "code": row.division_code,
+                    "name": row.name,
+                    "open": 0,
+                    "overdue": 0,
+                    "on_time": 0,
+                    "rate": None,
+                    "risk": row.counts,
+                }
+            )
     children.sort(key=lambda c: c["code"])
     county = len(division_prefix(code)) == 6
     chart = {
@@ -81,7 +88,10 @@ def dashboard(ctx: Web, division: Annotated[str, Query(pattern=DIVISION_CODE)] =
             "months": [m.month for m in trend],
             "reported": [m.reported for m in trend],
             "closed": [m.closed for m in trend],
-            "labels": {"reported": ctx.t("dashboard.trend.reported"), "closed": ctx.t("dashboard.trend.closed")},
+            "labels": {
+                "reported": ctx.t("dashboard.trend.reported"),
+                "closed": ctx.t("dashboard.trend.closed"),
+            },
         },
         "map": {
             "show": code == "",

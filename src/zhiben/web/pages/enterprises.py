@@ -40,8 +40,13 @@ def listing(
         result = enterprises_with_levels(
             session, ctx.principal, flt, RiskLevel(risk) if risk else None, PageRequest(page_number, size)
         )
-        return page(ctx, "enterprises.html", rows=result.items, pager=pager_of(result, ctx.request),
-                    filters={"division": division, "name": name, "risk": risk})
+        return page(
+            ctx,
+            "enterprises.html",
+            rows=result.items,
+            pager=pager_of(result, ctx.request),
+            filters={"division": division, "name": name, "risk": risk},
+        )
 
 
 @router.get("/workspace")
@@ -52,26 +57,48 @@ def workspace(ctx: Web) -> RedirectResponse:
 
 
 def _workspace(
-    ctx: Web, enterprise_id: int, *, values: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-    outcome: checklist.Outcome | None = None, status: int = 200,
+    ctx: Web,
+    enterprise_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    outcome: checklist.Outcome | None = None,
+    status: int = 200,
 ) -> HTMLResponse:
     with ctx.read() as session:
         risk = enterprise_risk(session, ctx.principal, enterprise_id)  # 404 outside scope
         enterprise = risk.enterprise
         open_hazards = hazards.page(
-            session, ctx.principal, hazards.HazardFilter(enterprise_id=enterprise.id, state="open"), PageRequest(1, 10)
+            session,
+            ctx.principal,
+            hazards.HazardFilter(enterprise_id=enterprise.id, state="open"),
+            PageRequest(1, 10),
         )
         questions = checklist.checklist(session, ctx.principal, enterprise.id, checklist.installed_packs())
         sensors = handling.sensors_with_health(session, ctx.principal, enterprise.id)
         alarms = monitoring.page_alarms(
-            session, ctx.principal, monitoring.AlarmFilter(enterprise_id=enterprise.id, is_open=True), PageRequest(1, 20)
+            session,
+            ctx.principal,
+            monitoring.AlarmFilter(enterprise_id=enterprise.id, is_open=True),
+            PageRequest(1, 20),
         )
         alarm_actions = {row.id: handling.actions_for(ctx.principal, row) for row in alarms.items}
         return page(
-            ctx, "enterprise.html", status=status, enterprise=enterprise, risk=risk, hazards=open_hazards,
-            checklist=questions, sensors=sensors, alarms=alarms.items, alarm_actions=alarm_actions,
-            values=values or {}, errors=errors or {}, outcome=outcome,
-            may_answer=ctx.principal.role in (Role.enterprise, Role.regulator, Role.officer, Role.service_provider),
+            ctx,
+            "enterprise.html",
+            status=status,
+            enterprise=enterprise,
+            risk=risk,
+            hazards=open_hazards,
+            checklist=questions,
+            sensors=sensors,
+            alarms=alarms.items,
+            alarm_actions=alarm_actions,
+            values=values or {},
+            errors=errors or {},
+            outcome=outcome,
+            may_answer=ctx.principal.role
+            in (Role.enterprise, Role.regulator, Role.officer, Role.service_provider),
         )
 
 
@@ -85,15 +112,21 @@ async def answer(ctx: Web, enterprise_id: EnterpriseId) -> Response:
     form = await ctx.request.form()
     values = form_values(form)
     answers: dict[str, object] = {
-        name.removeprefix("fact."): value for name, value in values.items() if name.startswith("fact.") and value != ""
+        name.removeprefix("fact."): value
+        for name, value in values.items()
+        if name.startswith("fact.") and value != ""
     }
     try:
         with ctx.write() as session:
-            outcome = checklist.answer(session, ctx.principal, enterprise_id, answers, checklist.installed_packs())
+            outcome = checklist.answer(
+                session, ctx.principal, enterprise_id, answers, checklist.installed_packs()
+            )
     except ZhibenError as exc:
         if exc.status == 404:
             raise
-        errors = {f"fact.{k}" if k and k != "answers" else k: v for k, v in form_errors(exc, ctx.language).items()}
+        errors = {
+            f"fact.{k}" if k and k != "answers" else k: v for k, v in form_errors(exc, ctx.language).items()
+        }
         return _workspace(ctx, enterprise_id, values=values, errors=errors, status=exc.status)
     if outcome.met:
         return _workspace(ctx, enterprise_id, outcome=outcome)

@@ -51,11 +51,17 @@ class DetermineForm(BaseModel):
 
 Act = Callable[[Session, Principal, int, Any, int | None], Hazard]
 ACTIONS: dict[str, tuple[type[BaseModel], Act]] = {
-    "determine": (DetermineForm, lambda s, a, h, b, v: service.determine_hazard(s, a, h, b.level, b.citation(), v)),
+    "determine": (
+        DetermineForm,
+        lambda s, a, h, b, v: service.determine_hazard(s, a, h, b.level, b.citation(), v),
+    ),
     "reject": (ReasonIn, lambda s, a, h, b, v: service.reject_hazard(s, a, h, b.reason, v)),
     "plan": (PlanIn, lambda s, a, h, b, v: service.plan_rectification(s, a, h, b.plan(), v)),
     "start": (NoBody, lambda s, a, h, b, v: service.start_rectification(s, a, h, v)),
-    "complete": (AcceptanceIn, lambda s, a, h, b, v: service.complete_rectification(s, a, h, b.acceptance_note, v)),
+    "complete": (
+        AcceptanceIn,
+        lambda s, a, h, b, v: service.complete_rectification(s, a, h, b.acceptance_note, v),
+    ),
     "verify": (OpinionIn, lambda s, a, h, b, v: service.verify_hazard(s, a, h, b.opinion, v)),
     "fail_verification": (ReasonIn, lambda s, a, h, b, v: service.fail_verification(s, a, h, b.reason, v)),
     "close": (NoBody, lambda s, a, h, b, v: service.close_out_hazard(s, a, h, v)),
@@ -77,31 +83,56 @@ def ledger(
     if state and state not in STATES:
         raise InvalidInputError("state", "enum", f"state is one of {', '.join(STATES)}")
     flt = repository.HazardFilter(
-        division=division, level=level or None, state=state or None, enterprise_id=enterprise_id,
-        is_listed={"yes": True, "no": False}.get(listed), sort=sort,
+        division=division,
+        level=level or None,
+        state=state or None,
+        enterprise_id=enterprise_id,
+        is_listed={"yes": True, "no": False}.get(listed),
+        sort=sort,
     )
-    filters = {"division": division, "level": level, "state": state, "listed": listed, "sort": sort,
-               "enterprise_id": str(enterprise_id or "")}
+    filters = {
+        "division": division,
+        "level": level,
+        "state": state,
+        "listed": listed,
+        "sort": sort,
+        "enterprise_id": str(enterprise_id or ""),
+    }
     with ctx.read() as session:
         result = repository.page(session, ctx.principal, flt, PageRequest(page_number, size))
         return page(
-            ctx, "hazards.html", hazards=result.items, pager=pager_of(result, ctx.request), filters=filters,
-            states=STATES, sizes=PAGE_SIZES, can_report=ctx.principal.role != Role.department,
+            ctx,
+            "hazards.html",
+            hazards=result.items,
+            pager=pager_of(result, ctx.request),
+            filters=filters,
+            states=STATES,
+            sizes=PAGE_SIZES,
+            can_report=ctx.principal.role != Role.department,
         )
 
 
 def _report_page(ctx: Web, values: dict[str, str], errors: dict[str, str], status: int = 200) -> HTMLResponse:
     return page(
-        ctx, "hazard_new.html", status=status, values=values, errors=errors,
-        sources=[s.value for s in Source], levels=[lv.value for lv in HazardLevel],
+        ctx,
+        "hazard_new.html",
+        status=status,
+        values=values,
+        errors=errors,
+        sources=[s.value for s in Source],
+        levels=[lv.value for lv in HazardLevel],
     )
 
 
 @router.get("/hazards/new", response_class=HTMLResponse)
-def report_form(ctx: Web, enterprise_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> HTMLResponse:
+def report_form(
+    ctx: Web, enterprise_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> HTMLResponse:
     own = ctx.principal.enterprise_id
-    values = {"enterprise_id": str(own or enterprise_id or ""),
-              "source": "self_inspection" if own else "enforcement"}
+    values = {
+        "enterprise_id": str(own or enterprise_id or ""),
+        "source": "self_inspection" if own else "enforcement",
+    }
     return _report_page(ctx, values, {})
 
 
@@ -115,8 +146,13 @@ async def report(ctx: Web) -> Response:
     if body is None:
         return _report_page(ctx, values, errors, status=422)
     report = service.HazardReport(
-        enterprise_id=body.enterprise_id, description=body.description, source=body.source,
-        found_at=body.found_at, location=body.location, level=body.level, citation=None,
+        enterprise_id=body.enterprise_id,
+        description=body.description,
+        source=body.source,
+        found_at=body.found_at,
+        location=body.location,
+        level=body.level,
+        citation=None,
     )
     try:
         with ctx.write() as session:
@@ -128,8 +164,13 @@ async def report(ctx: Web) -> Response:
 
 
 def _detail(
-    ctx: Web, hazard_id: int, *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-    failed: str = "", status: int = 200,
+    ctx: Web,
+    hazard_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    failed: str = "",
+    status: int = 200,
 ) -> HTMLResponse:
     with ctx.read() as session:
         hazard = service.get_hazard(session, ctx.principal, hazard_id)
@@ -140,9 +181,20 @@ def _detail(
         actions = service.actions_for(ctx.principal, hazard)
         may_attach = ctx.principal.role != Role.department and hazard.is_open
         return page(
-            ctx, "hazard.html", status=status, hazard=hazard, plan=plan, supervision=supervision,
-            evidence=evidence, timeline=timeline, actions=actions, may_attach=may_attach,
-            errors=errors or {}, values=values or {}, failed=failed, levels=[lv.value for lv in HazardLevel],
+            ctx,
+            "hazard.html",
+            status=status,
+            hazard=hazard,
+            plan=plan,
+            supervision=supervision,
+            evidence=evidence,
+            timeline=timeline,
+            actions=actions,
+            may_attach=may_attach,
+            errors=errors or {},
+            values=values or {},
+            failed=failed,
+            levels=[lv.value for lv in HazardLevel],
             packs=[p for p in checklist.installed_packs() if p.spec.status == "released"],
         )
 
@@ -169,8 +221,14 @@ async def act(ctx: Web, hazard_id: HazardId, action: str) -> Response:
     except ZhibenError as exc:
         if exc.status == 404:
             raise
-        return _detail(ctx, hazard_id, errors=form_errors(exc, ctx.language), values=values, failed=action,
-                       status=exc.status)
+        return _detail(
+            ctx,
+            hazard_id,
+            errors=form_errors(exc, ctx.language),
+            values=values,
+            failed=action,
+            status=exc.status,
+        )
     return see_other(f"/hazards/{hazard_id}")
 
 
@@ -188,11 +246,15 @@ async def attach(ctx: Web, hazard_id: HazardId) -> Response:
         data = await upload.read(limit + 1)
         filename = "".join(ch for ch in upload.filename if ch.isprintable())
         with ctx.write() as session:
-            service.attach_evidence(session, ctx.principal, hazard_id, data, phase, filename, ctx.state.blobs, limit)
+            service.attach_evidence(
+                session, ctx.principal, hazard_id, data, phase, filename, ctx.state.blobs, limit
+            )
     except ZhibenError as exc:
         if exc.status == 404:
             raise
-        return _detail(ctx, hazard_id, errors=form_errors(exc, ctx.language), failed="evidence", status=exc.status)
+        return _detail(
+            ctx, hazard_id, errors=form_errors(exc, ctx.language), failed="evidence", status=exc.status
+        )
     return see_other(f"/hazards/{hazard_id}#evidence")
 
 
@@ -203,5 +265,8 @@ def evidence_file(ctx: Web, hazard_id: HazardId, evidence_id: HazardId) -> Respo
         item = next((e for e in repository.evidence(session, hazard_id) if e.id == evidence_id), None)
         if item is None:
             raise NotFoundError(kind="evidence", key=evidence_id)
-        return Response(ctx.state.blobs.read(item.sha256), media_type=item.media_type,
-                        headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"})
+        return Response(
+            ctx.state.blobs.read(item.sha256),
+            media_type=item.media_type,
+            headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"},
+        )

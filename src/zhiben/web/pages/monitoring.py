@@ -29,7 +29,9 @@ def _alarm_page(
     with ctx.read() as session:
         result = monitoring.page_alarms(session, ctx.principal, flt, PageRequest(page_number, 20))
         actions = {row.id: handling.actions_for(ctx.principal, row) for row in result.items}
-        return page(ctx, template, rows=result.items, pager=pager_of(result, ctx.request), actions=actions, **extra)
+        return page(
+            ctx, template, rows=result.items, pager=pager_of(result, ctx.request), actions=actions, **extra
+        )
 
 
 @router.get("/monitoring", response_class=HTMLResponse)
@@ -45,8 +47,16 @@ def console(
         with ctx.read() as session:
             kpis = handling.alarm_kpis(session, ctx.principal, enterprise_id, end - timedelta(days=30), end)
     filters = {"priority": priority, "enterprise_id": str(enterprise_id or "")}
-    return _alarm_page(ctx, "monitoring.html", priority, page_number, enterprise_id, poll=POLL_SECONDS,
-                       filters=filters, kpis=kpis)
+    return _alarm_page(
+        ctx,
+        "monitoring.html",
+        priority,
+        page_number,
+        enterprise_id,
+        poll=POLL_SECONDS,
+        filters=filters,
+        kpis=kpis,
+    )
 
 
 @router.get("/monitoring/alarms", response_class=HTMLResponse)
@@ -73,7 +83,9 @@ async def _act(ctx: Web, alarm_id: int, action: str) -> Response:
                 if not hours.isdigit() or not 1 <= int(hours) <= 72:
                     raise InvalidInputError("hours", "range", ctx.t("alarm_action.hours_range"))
                 until = ctx.state.clock.now() + timedelta(hours=int(hours))
-                row = handling.shelve_alarm(session, ctx.principal, alarm_id, until, values.get("reason", ""), version)
+                row = handling.shelve_alarm(
+                    session, ctx.principal, alarm_id, until, values.get("reason", ""), version
+                )
             if ctx.request.headers.get("hx-request"):
                 actions = {row.id: handling.actions_for(ctx.principal, row)}
                 return page(ctx, "partials/alarm_rows.html", rows=[row], actions=actions)
@@ -81,8 +93,9 @@ async def _act(ctx: Web, alarm_id: int, action: str) -> Response:
         if exc.status == 404 or not ctx.request.headers.get("hx-request"):
             raise
         message = "; ".join(form_errors(exc, ctx.language).values())
-        return HTMLResponse(f'<tr><td colspan="6" class="error" role="alert">{_escape(message)}</td></tr>',
-                            status_code=200)
+        return HTMLResponse(
+            f'<tr><td colspan="6" class="error" role="alert">{_escape(message)}</td></tr>', status_code=200
+        )
     return see_other("/monitoring")
 
 
