@@ -528,3 +528,62 @@ def answer_self_inspection(
     with ctx.write() as session:
         _, found = self_inspection.answer_self_inspection(session, ctx.principal, enterprise_id, body.answers)
         return _self_inspection(found)
+
+
+# --- the division roll-up -----------------------------------------------------------------------
+
+
+class RollupEnterprise(BaseModel):
+    enterprise_id: int
+    colours: dict[str, int]
+    units: int
+    tasks_due: int
+    tasks_done: int
+    tasks_missed: int
+
+
+class RollupUnit(BaseModel):
+    unit_id: int
+    enterprise_id: int
+    colours: dict[str, int]
+
+
+class DualPreventionRollup(BaseModel):
+    division: str
+    day: date
+    totals: dict[str, int]
+    enterprises: list[RollupEnterprise]
+    units: list[RollupUnit]
+
+
+@router.get("/dual-prevention/rollup", response_model=DualPreventionRollup)
+def rollup(
+    ctx: Ctx,
+    division: Annotated[str, Query(pattern=r"^\d{6}$")],
+    day: date,
+) -> DualPreventionRollup:
+    """For regulators: the division's risk events by colour per enterprise and per unit, and the day's
+    check tasks due, done and missed (vectorised over the whole division)."""
+    with ctx.read() as session:
+        found = service.province_rollup(session, ctx.principal, division, day)
+    units = found.unit_rows()
+    return DualPreventionRollup(
+        division=division,
+        day=day,
+        totals=found.totals(),
+        enterprises=[
+            RollupEnterprise(
+                enterprise_id=e,
+                colours=r["colours"],
+                units=r["units"],
+                tasks_due=r["due"],
+                tasks_done=r["done"],
+                tasks_missed=r["missed"],
+            )
+            for e, r in found.rows().items()
+        ],
+        units=[
+            RollupUnit(unit_id=u, enterprise_id=int(found.unit_enterprise[i]), colours=units[u])
+            for i, u in enumerate(units)
+        ],
+    )

@@ -225,3 +225,28 @@ def closed_since_assessment(
     if unflagged_only:
         query = query.where(RiskUnit.reassessment_due_since.is_(None))
     return [(uid, number, closed) for uid, number, closed in session.execute(query) if closed is not None]
+
+
+def rollup_rows(
+    session: Session, actor: Principal, prefix: str, since: datetime
+) -> tuple[list[tuple[int, int, str]], list[tuple[int, int, str]], list[tuple[int, datetime]]]:
+    """For the division prefix: events (enterprise, unit, inherent level), measures in force (id,
+    enterprise, cycle) and their check records made since `since` (measure id, checked at)."""
+    events = select(RiskEvent.enterprise_id, RiskEvent.unit_id, RiskEvent.inherent_level).where(
+        scoped(actor, RiskEvent), division_condition(prefix, columns(RiskEvent))
+    )
+    measures = select(ControlMeasure.id, ControlMeasure.enterprise_id, ControlMeasure.cycle).where(
+        ControlMeasure.is_in_force.is_(True),
+        scoped(actor, ControlMeasure),
+        division_condition(prefix, columns(ControlMeasure)),
+    )
+    records = select(CheckRecord.measure_id, CheckRecord.checked_at).where(
+        CheckRecord.checked_at >= since,
+        scoped(actor, CheckRecord),
+        division_condition(prefix, columns(CheckRecord)),
+    )
+    return (
+        [(e, u, lv) for e, u, lv in session.execute(events.order_by(RiskEvent.id))],
+        [(m, e, c) for m, e, c in session.execute(measures.order_by(ControlMeasure.id))],
+        [(m, at) for m, at in session.execute(records)],
+    )

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from zhiben.audit import service as audit
 from zhiben.auth.domain import Principal, Role, covers, division_prefix
 from zhiben.db.uow import session_clock
-from zhiben.dualprevention import repository
+from zhiben.dualprevention import repository, rollup
 from zhiben.dualprevention.assessment import (
     RiskLevel,
     assess_lec,
@@ -834,3 +835,26 @@ def summary(session: Session, actor: Principal, division_code: str, day: date) -
             )
         )
     return out
+
+
+def province_rollup(session: Session, actor: Principal, division_code: str, day: date) -> rollup.Rollup:
+    """The division's register and the day's checks rolled up with the vectorised kernel (rollup.py):
+    events by colour per enterprise and per unit, tasks due, done and missed."""
+    if not actor.is_government:
+        raise PermissionDeniedError(action="dual_prevention.rollup")
+    prefix = division_in_reach(actor, division_code)
+    local = shanghai_day(day)
+    since = windows(Cycle.daily, local)[0][0]
+    events, measures, records = repository.rollup_rows(session, actor, prefix, since)
+    index = {m: i for i, (m, _, _) in enumerate(measures)}
+    kept = [(index[m], at) for m, at in records if m in index]
+    cols = rollup.Columns(
+        np.array([e for e, _, _ in events], dtype=np.int64),
+        np.array([u for _, u, _ in events], dtype=np.int64),
+        np.array([rollup.level_code(lv) for _, _, lv in events], dtype=np.int64),
+        np.array([e for _, e, _ in measures], dtype=np.int64),
+        np.array([rollup.cycle_code(c) for _, _, c in measures], dtype=np.int64),
+        np.array([i for i, _ in kept], dtype=np.int64),
+        np.array([int(at.timestamp()) for _, at in kept], dtype=np.int64),
+    )
+    return rollup.rollup(cols, local, session_clock(session).now())
