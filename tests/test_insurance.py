@@ -312,3 +312,13 @@ def test_the_cli_checks_mandatory_cover(db: Db, cli: object) -> None:
     )  # fmt: skip
     assert added.exit_code == 0, added.output
     assert cli.invoke(app, ["insurance", "check-cover", "--on", TODAY.isoformat()]).exit_code == 0
+
+
+def test_days_out_of_range_are_input_errors(db: Db) -> None:
+    firm = db.enterprise(county=COUNTY)
+    with pytest.raises(InvalidInputError):
+        db.act(service.record_policy, SYSTEM, firm, terms(starts=date(9999, 1, 1), days=1))
+    with pytest.raises(InvalidInputError):
+        db.act(service.suggest_floating, SYSTEM, firm, None, date(1, 1, 1))
+    with pytest.raises(InvalidInputError):
+        db.act(service.check_cover, SYSTEM, TODAY, "x")

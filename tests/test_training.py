@@ -361,3 +361,13 @@ def test_the_cli_lists_certificate_warnings(db: Db, cli: object) -> None:
     result = cli.invoke(app, ["training", "warnings", "--within-days", "30", "--on", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
     assert '"expired"' in result.stdout
+
+
+def test_days_out_of_range_and_a_bad_division_are_input_errors(db: Db) -> None:
+    firm = db.enterprise(county=COUNTY)
+    with pytest.raises(InvalidInputError):
+        db.act(service.record_certificate, SYSTEM, firm, draft(until=date(9999, 12, 31)), KEY)
+    with pytest.raises(InvalidInputError):
+        db.act(service.certificate_warnings, SYSTEM, service.CertificateFilter(), date(9999, 12, 31), 30)
+    with pytest.raises(InvalidInputError):
+        db.act(service.list_certificates, SYSTEM, service.CertificateFilter("abc"), service.PageRequest())

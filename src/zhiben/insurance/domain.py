@@ -103,8 +103,23 @@ class PolicyTerms:
     insured_headcount: int | None = None
 
 
+EARLIEST, LATEST = (
+    date(1900, 1, 1),
+    date(2199, 12, 31),
+)  # plausible days; beyond them date arithmetic overflows
+
+
+def check_day(name: str, day: date) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInputError(name, "out_of_range", f"{name} lies between {EARLIEST} and {LATEST}")
+
+
 def check_terms(terms: PolicyTerms) -> None:
-    problems = []
+    problems = [
+        (name, "out_of_range", f"{name} lies between {EARLIEST} and {LATEST}")
+        for name, day in (("starts_on", terms.starts_on), ("ends_on", terms.ends_on))
+        if not EARLIEST <= day <= LATEST
+    ]
     if not terms.insurer_org.strip():
         problems.append(("insurer_org", "required", "name the insurer"))
     if not terms.policy_number.strip():

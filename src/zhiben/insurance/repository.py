@@ -90,7 +90,7 @@ def get_policy(session: Session, principal: Principal, policy_id: int) -> Insura
 def _policies(principal: Principal, flt: PolicyFilter) -> Select[InsurancePolicy]:
     query = select(InsurancePolicy).where(scoped_policies(principal))
     if flt.division:
-        query = query.where(division_condition(division_prefix(flt.division), POLICY_COLUMNS))
+        query = query.where(division_condition(division_prefix(flt.division.ljust(6, "0")), POLICY_COLUMNS))
     if flt.enterprise_id is not None:
         query = query.where(InsurancePolicy.enterprise_id == flt.enterprise_id)
     if flt.insurer_org:
@@ -169,7 +169,7 @@ def mandatory_without_policy(
         scope_condition(principal, ENTERPRISE_COLUMNS), Enterprise.sector.in_(sorted(sectors)), ~covered
     )
     if division:
-        query = query.where(division_condition(division_prefix(division), ENTERPRISE_COLUMNS))
+        query = query.where(division_condition(division_prefix(division.ljust(6, "0")), ENTERPRISE_COLUMNS))
     return [(r[0], r[1], r[2]) for r in session.execute(query.order_by(Enterprise.id))]
 
 
@@ -181,7 +181,7 @@ def in_force_below(
         scoped_policies(principal), in_force_condition(on), InsurancePolicy.cover_per_person_yuan < below_yuan
     )
     if division:
-        query = query.where(division_condition(division_prefix(division), POLICY_COLUMNS))
+        query = query.where(division_condition(division_prefix(division.ljust(6, "0")), POLICY_COLUMNS))
     return session.scalars(query.order_by(InsurancePolicy.enterprise_id, InsurancePolicy.id)).all()
 
 

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+
+def _storable(value: datetime) -> datetime:
+    """Times are stored in UTC: a time with no UTC equivalent is refused as input."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_storable)]
 
 
 class PolicyCreate(BaseModel):
@@ -78,7 +91,7 @@ class FoundHazardIn(BaseModel):
 
 class VisitCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    visited_at: AwareDatetime
+    visited_at: Instant
     summary: str = Field(min_length=1, max_length=2000)
     experts: str = Field("", max_length=300)
     hazards: list[FoundHazardIn] = Field(default=[], max_length=100)

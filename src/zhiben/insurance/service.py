@@ -38,6 +38,7 @@ from zhiben.insurance.domain import (
     PolicyCover,
     PolicyTerms,
     SafetyRecord,
+    check_day,
     check_terms,
     cover_findings,
     floating_suggestion,
@@ -76,6 +77,11 @@ def snapshot(policy: InsurancePolicy) -> dict[str, Any]:
 def _require(actor: Principal, allowed: set[Role], action: str) -> None:
     if actor.role not in allowed:
         raise PermissionDeniedError(action=action)
+
+
+def _check_division(division: str) -> None:
+    if division and not (len(division) in (2, 4, 6) and division.isdigit()):
+        raise InvalidInputError("division", "format", "a division is 2, 4 or 6 digits")
 
 
 def _require_registrar(actor: Principal, county_code: str, action: str) -> None:
@@ -172,6 +178,7 @@ def cancel_policy(
         raise StaleVersionError(current=policy.version, given=expected_version)
     if policy.cancelled_on is not None:
         raise InvalidInputError("cancelled_on", "already", "the policy is cancelled already")
+    check_day("cancelled_on", cancelled_on)
     if not policy.starts_on <= cancelled_on <= policy.ends_on:
         raise InvalidInputError("cancelled_on", "out_of_period", "cancel on a day within the policy's period")
     before = snapshot(policy)
@@ -197,6 +204,7 @@ def list_policies(
     session: Session, actor: Principal, flt: PolicyFilter, request: PageRequest
 ) -> Page[InsurancePolicy]:
     _require(actor, READERS, "insurance.policy.list")
+    _check_division(flt.division)
     if flt.enterprise_id is not None:
         enterprises.get_enterprise(session, actor, flt.enterprise_id)
     return repository.page_policies(session, actor, flt, request)
@@ -211,7 +219,9 @@ def check_cover(
     """Enterprises in the caller's area in a mandatory sector (Art 2) with no policy in force, and policies in
     force below the least cover per person (Art 15)."""
     _require(actor, GOVERNMENT, "insurance.cover.check")
+    _check_division(division)
     on = on or today(session)
+    check_day("on", on)
     rules = measures()
     lacking = repository.mandatory_without_policy(session, actor, sorted(rules.mandatory), on, division)
     highest = max([rules.minimum_cover_yuan, *rules.minimum_by_province.values()])
@@ -338,6 +348,7 @@ def suggest_floating(
     enterprise = enterprises.get_enterprise(session, actor, enterprise_id)
     rules = measures().floating
     until = on or today(session)
+    check_day("on", until)
     since = until - timedelta(days=rules.look_back_days)
     start = datetime.combine(since, datetime.min.time(), SHANGHAI)
     end = datetime.combine(until, datetime.min.time(), SHANGHAI)

@@ -133,7 +133,20 @@ class CertificateFacts:
         return self.status == CertificateStatus.active and self.issued_on <= on <= self.valid_until
 
 
+EARLIEST, LATEST = (
+    date(1900, 1, 1),
+    date(2199, 12, 31),
+)  # plausible days; beyond them date arithmetic overflows
+
+
+def check_day(name: str, day: date) -> None:
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInputError(name, "out_of_range", f"{name} lies between {EARLIEST} and {LATEST}")
+
+
 def check_dates(issued_on: date, valid_until: date, reviewed_on: date | None = None) -> None:
+    check_day("issued_on", issued_on)
+    check_day("valid_until", valid_until)
     if valid_until < issued_on:
         raise InvalidInputError(
             "valid_until", "before_issue", "a certificate cannot expire before it is issued"
@@ -181,6 +194,9 @@ def expiry_warnings(
     later one of the same person and kind replaced is not reported, nor a revoked or withdrawn one."""
     if within_days < 0:
         raise InvalidInputError("within_days", "negative", "the warning window is zero or more days")
+    check_day("on", on)
+    if within_days > 36_600:
+        raise InvalidInputError("within_days", "too_large", "the warning window is at most 36,600 days")
     horizon = on + timedelta(days=within_days)
     warnings = []
     for cert in _latest(certs).values():

@@ -45,7 +45,7 @@ def get(session: Session, principal: Principal, certificate_id: int) -> Certific
 def _filtered(principal: Principal, flt: CertificateFilter) -> Select[Certificate]:
     query = select(Certificate).where(scoped(principal))
     if flt.division:
-        query = query.where(division_condition(division_prefix(flt.division), COLUMNS))
+        query = query.where(division_condition(division_prefix(flt.division.ljust(6, "0")), COLUMNS))
     if flt.enterprise_id is not None:
         query = query.where(Certificate.enterprise_id == flt.enterprise_id)
     if flt.kind:

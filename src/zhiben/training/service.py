@@ -36,6 +36,7 @@ from zhiben.training.domain import (
     ExpiryWarning,
     certificate_facts,
     check_dates,
+    check_day,
     expiry_warnings,
     person_id,
     rules,
@@ -97,6 +98,11 @@ def today(session: Session) -> date:
 def _require(actor: Principal, allowed: set[Role], action: str) -> None:
     if actor.role not in allowed:
         raise PermissionDeniedError(action=action)
+
+
+def _check_division(division: str) -> None:
+    if division and not (len(division) in (2, 4, 6) and division.isdigit()):
+        raise InvalidInputError("division", "format", "a division is 2, 4 or 6 digits")
 
 
 def get_certificate(session: Session, actor: Principal, certificate_id: int) -> Certificate:
@@ -234,6 +240,7 @@ def list_certificates(
     session: Session, actor: Principal, flt: CertificateFilter, request: PageRequest
 ) -> Page[Certificate]:
     _require(actor, READERS, "certificate.list")
+    _check_division(flt.division)
     if flt.enterprise_id is not None:
         enterprises.get_enterprise(session, actor, flt.enterprise_id)  # 404 outside the scope
     return repository.page(session, actor, flt, request)
@@ -254,6 +261,7 @@ def certificate_warnings(
 ) -> list[Warned]:
     """Expired and expiring certificates (and reviews due) in the caller's scope, soonest first."""
     _require(actor, READERS, "certificate.warnings")
+    _check_division(flt.division)
     if flt.enterprise_id is not None:
         enterprises.get_enterprise(session, actor, flt.enterprise_id)
     on = on or checklist.today(session)
@@ -281,6 +289,7 @@ def sync_certificate_facts(
     audited as an answer and the enterprise is determined again (a met clause raises or restates a hazard).
     Only the facts that a pack applying to the enterprise asks are written."""
     on = on or checklist.today(session)
+    check_day("on", on)
     packs = checklist.installed_packs()
     asked = {q.fact for q in checklist.checklist(session, actor, enterprise_id, packs, on).questions}
     certs = [facts_of(c) for c in repository.of_enterprise(session, enterprise_id)]
@@ -297,7 +306,9 @@ def refresh_certificate_facts(
 ) -> list[FactSync]:
     """The daily job: enterprises (in the actor's scope) where a certificate lapsed or began between `since`
     (default: a week before, so a missed run catches up) and `on` get their facts set again for `on`."""
+    check_day("on", on)
     first = since or on - timedelta(days=7)
+    check_day("since", first)
     if first > on:
         raise InvalidInputError("since", "after_on", "since is on or before the day refreshed")
     return [
