@@ -530,7 +530,7 @@ def seed_chain_demo(session: Session, actor: Principal) -> dict[str, Any]:
     """For the demo loader: Suzhou keeps only a supporting role for the sale of urban gas (so its report
     shows a gap where the nation has a lead), and one open hazard in Suzhou is referred to housing and
     construction. Returns what it made; skips the referral when Suzhou has no open hazard."""
-    if division_prefix(DEMO_DIVISION) and not repository.assignments_for(session, [DEMO_DIVISION]):
+    if not repository.assignments_for(session, [DEMO_DIVISION]):  # idempotent: only the first time
         assign_cell(
             session,
             actor,
