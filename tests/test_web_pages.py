@@ -341,6 +341,6 @@ def test_every_word_the_templates_use_is_in_both_languages() -> None:
         used |= set(re.findall(r"\bt\('([a-z0-9_.\-]+[a-z0-9_])'", template.read_text(encoding="utf-8")))
     words = catalogue()
     missing = sorted(key for key in used if key not in words)
-    assert not missing, f"add to messages.yaml: {missing}"
+    assert not missing, f"add to src/zhiben/web/messages/*.yaml: {missing}"
     empty = sorted(key for key, (zh, en) in words.items() if not zh.strip() or not en.strip())
     assert not empty

@@ -1,4 +1,5 @@
-"""The web UI's words in Chinese (default) and English: one YAML catalogue, `key: [zh-CN, en]`."""
+"""The web UI's words in Chinese (default) and English: YAML catalogues in messages/, `key: [zh-CN, en]`,
+one file per area; a key defined twice is an error."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ from typing import Any
 import yaml
 
 LANGUAGES = ("zh-CN", "en")
-CATALOGUE = Path(__file__).with_name("messages.yaml")
+CATALOGUES = Path(__file__).with_name("messages")
 
 
 @lru_cache
 def catalogue() -> dict[str, tuple[str, str]]:
-    raw = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
     entries: dict[str, tuple[str, str]] = {}
-    for key, pair in raw.items():
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-            raise ValueError(f"{CATALOGUE.name}: {key} must be [zh-CN, en]")
-        entries[str(key)] = (pair[0], pair[1])
+    for path in sorted(CATALOGUES.glob("*.yaml")):
+        for key, pair in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+                raise ValueError(f"{path.name}: {key} must be [zh-CN, en]")
+            if key in entries:
+                raise ValueError(f"{path.name}: {key} is defined twice")
+            entries[str(key)] = (pair[0], pair[1])
     return entries
 
 
