@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from zhiben.auth.api import ERROR_RESPONSES, Ctx, ObjectId
+from zhiben.auth.api import ERROR_RESPONSES, Ctx, IfMatch, ObjectId
 from zhiben.dualprevention import self_inspection, service, transfer
 from zhiben.dualprevention.assessment import RiskLevel
 from zhiben.dualprevention.exchange import ExchangeRejectedError
 from zhiben.dualprevention.exchange_codes import RiskLevelEncoding, TimeFormat
 from zhiben.dualprevention.models import ControlMeasure, RiskUnit
 from zhiben.dualprevention.tasks import Responsibility
+from zhiben.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/v1", tags=["dual prevention"], responses=ERROR_RESPONSES)
 
@@ -587,3 +588,70 @@ def rollup(
             for i, u in enumerate(units)
         ],
     )
+
+
+# --- edits, with the version the client last read (If-Match) ------------------------------------
+
+
+class ControlMeasureUpdate(ControlMeasureCreate):
+    is_in_force: bool = Field(default=True, description="false retires the measure: no more check tasks")
+
+
+def _version_required(version: int | None) -> int:
+    if version is None:
+        raise InvalidInputError("If-Match", "required", "send If-Match with the version you last read")
+    return version
+
+
+@router.get("/risk-units/{unit_id}", response_model=RiskUnitRead)
+def get_risk_unit(ctx: Ctx, unit_id: ObjectId, response: Response) -> RiskUnitRead:
+    """A risk unit, its version in the ETag."""
+    with ctx.read() as session:
+        unit = service.get_unit(session, ctx.principal, unit_id)
+        response.headers["ETag"] = f'"{unit.version}"'
+        return _unit(unit)
+
+
+@router.put("/risk-units/{unit_id}", response_model=RiskUnitRead)
+def update_risk_unit(
+    ctx: Ctx, unit_id: ObjectId, body: RiskUnitCreate, version: IfMatch, response: Response
+) -> RiskUnitRead:
+    """Edit a risk unit; If-Match carries the version last read (a stale one answers 409)."""
+    expected = _version_required(version)
+    draft = service.UnitDraft(
+        body.name, body.kind, body.department, body.responsible_person, body.object_code
+    )
+    with ctx.write() as session:
+        unit = service.update_unit(session, ctx.principal, unit_id, draft, expected)
+        response.headers["ETag"] = f'"{unit.version}"'
+        return _unit(unit)
+
+
+@router.put("/risk-events/{event_id}", response_model=RiskEventRead)
+def reassess_risk_event(
+    ctx: Ctx, event_id: ObjectId, body: RiskEventCreate, version: IfMatch, response: Response
+) -> RiskEventRead:
+    """Re-assess a risk event (重新评估); clears the unit's re-assessment flag once nothing else is due."""
+    expected = _version_required(version)
+    draft = service.EventDraft(body.description, body.consequence, body.method, body.factors)
+    with ctx.write() as session:
+        event = service.update_event(session, ctx.principal, event_id, draft, expected)
+        response.headers["ETag"] = f'"{event.version}"'
+        return _event(service.event_controls(session, ctx.principal, event))
+
+
+@router.put("/control-measures/{measure_id}", response_model=RiskEventRead)
+def update_control_measure(
+    ctx: Ctx, measure_id: ObjectId, body: ControlMeasureUpdate, version: IfMatch, response: Response
+) -> RiskEventRead:
+    """Edit a control measure (If-Match: its version); answers with its event, measures and flag. A changed
+    measure makes the event due for re-assessment."""
+    expected = _version_required(version)
+    draft = service.MeasureDraft(
+        body.description, body.hierarchy, body.cycle, body.responsibility, body.assignee, body.is_in_force
+    )
+    with ctx.write() as session:
+        controls = service.update_measure(session, ctx.principal, measure_id, draft, expected)
+        changed = next(m for m in controls.measures if m.id == measure_id)
+        response.headers["ETag"] = f'"{changed.version}"'
+        return _event(controls)

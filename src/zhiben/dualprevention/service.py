@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,7 @@ from zhiben.dualprevention.assessment import (
     residual_matrix,
 )
 from zhiben.dualprevention.controls import ControlFlag, ControlLevel, control_flag
-from zhiben.dualprevention.models import CheckRecord, ControlMeasure, RiskEvent, RiskUnit
+from zhiben.dualprevention.models import CheckRecord, ControlMeasure, ExchangeId, RiskEvent, RiskUnit
 from zhiben.dualprevention.tasks import (
     Cycle,
     Escalation,
@@ -48,7 +48,7 @@ from zhiben.enterprise import service as enterprises
 from zhiben.enterprise.models import Enterprise
 from zhiben.errors import InvalidInputError, NotFoundError, PermissionDeniedError, StaleVersionError
 from zhiben.hazard import service as hazards
-from zhiben.hazard.domain import Source
+from zhiben.hazard.domain import HazardLevel, Plan, Source
 
 UNIT_KINDS = ("device", "facility", "area", "job")  # 设备 / 设施 / 场所(区域) / 作业活动
 METHODS = ("lec", "matrix")
@@ -858,3 +858,129 @@ def province_rollup(session: Session, actor: Principal, division_code: str, day:
         np.array([int(at.timestamp()) for _, at in kept], dtype=np.int64),
     )
     return rollup.rollup(cols, local, session_clock(session).now())
+
+
+# --- the demo -----------------------------------------------------------------------------------
+
+# Synthetic demo register (our examples, not from a standard): unit, kind, department, events with their
+# method and factors (LEC or matrix, values from the packaged tables), and measures (description,
+# hierarchy, cycle, 包保 level).
+_DEMO_UNITS: tuple[tuple[str, str, str, tuple[tuple[str, str, str, dict[str, object]], ...],
+                         tuple[tuple[str, str, str, str], ...]], ...] = (
+    ("液化烃罐区", "area", "储运部", (("储罐泄漏遇点火源", "火灾爆炸", "lec", {"L": 6, "E": 6, "C": 15, "L_after": 1}),),
+     (("可燃气体检测报警仪在线值巡查", "engineering", "hourly", "operator"),
+      ("罐区巡回检查", "administrative", "shift", "operator"),
+      ("防静电服与便携式检测仪配备检查", "ppe", "daily", "operator"),
+      ("紧急切断阀功能测试", "engineering", "monthly", "technical_lead"))),
+    ("加氢反应釜", "device", "生产部", (("反应超温超压", "爆炸", "matrix", {"likelihood": 3, "severity": 5, "likelihood_after": 1}),),
+     (("安全仪表系统联锁投用检查", "engineering", "daily", "technical_lead"),
+      ("工艺操作规程执行检查", "administrative", "weekly", "technical_lead"))),
+    ("装卸作业", "job", "储运部", (("装卸过程静电积聚", "火灾", "lec", {"L": 3, "E": 6, "C": 7}),),
+     (("装卸作业票证检查", "administrative", "daily", "operator"),
+      ("静电接地报警器检测", "engineering", "quarterly", "main_responsible"))),
+    ("变配电室", "facility", "设备部", (("电气设备短路", "火灾、触电", "matrix", {"likelihood": 2, "severity": 3}),),
+     (("配电室巡检", "administrative", "daily", "operator"),)),
+)  # fmt: skip
+_DEMO_PEOPLE = ("王强", "李娜", "张伟", "刘洋", "陈静", "杨磊")
+
+
+@dataclass(frozen=True)
+class DemoRegister:
+    enterprises: int
+    units: int
+    events: int
+    measures: int
+    checks: int
+    missed: int
+    hazards: int
+
+
+def _demo_checks(
+    session: Session, actor: Principal, measures: Sequence[ControlMeasure], day: date, seed: int
+) -> tuple[int, int, int]:
+    """Check the day's ended windows: about one in six missed, the PPE check abnormal on odd seeds."""
+    now = session_clock(session).now()
+    done = missed_count = raised = 0
+    for m in measures:
+        for n, (start, end) in enumerate(windows(Cycle(m.cycle), day)):
+            if end > now:
+                continue
+            if (seed + m.id + n) % 6 == 0:
+                missed_count += 1
+                continue
+            abnormal = m.hierarchy == "ppe" and seed % 2 == 1
+            note = "检测仪电量不足，未按要求佩戴" if abnormal else ""
+            draft = CheckDraft(
+                start,
+                start + (end - start) / 4,
+                "abnormal" if abnormal else "normal",
+                note,
+                m.description[:40],
+            )
+            hazard_id = record_check(session, actor, m.id, draft).hazard_id
+            if hazard_id is not None:  # the enterprise determines and plans it, so the exchange carries it
+                hazards.determine_hazard(session, actor, hazard_id, HazardLevel.general)
+                plan = Plan(
+                    m.assignee or "安全管理员", "更换检测仪电池并加强佩戴检查", now + timedelta(days=14)
+                )
+                hazards.plan_rectification(session, actor, hazard_id, plan)
+                raised += 1
+            done += 1
+    return done, missed_count, raised
+
+
+def seed_dualprevention_demo(
+    session: Session, actor: Principal, enterprise_ids: Sequence[int]
+) -> DemoRegister:
+    """A realistic register for each enterprise (four units, four events from red to yellow, nine measures
+    over every kind of cycle), yesterday's and today's ended check windows checked or missed, and hazards
+    raised by failed checks; a synthetic 9-digit companyCode and object codes so the exchange exports.
+    Every row goes through the services (audited). Hourly measures make ~50 records per enterprise a day:
+    keep the list to a few dozen enterprises."""
+    totals = dict.fromkeys(("units", "events", "measures", "checks", "missed", "hazards"), 0)
+    today = shanghai_day(session_clock(session).now())
+    for seed, enterprise_id in enumerate(enterprise_ids):
+        enterprise = enterprises.get_enterprise(session, actor, enterprise_id)
+        person = _DEMO_PEOPLE[seed % len(_DEMO_PEOPLE)]
+        created: list[ControlMeasure] = []
+        for n, (name, kind, department, events, measures) in enumerate(_DEMO_UNITS, start=1):
+            draft = UnitDraft(name, kind, department, person, f"DEMO-{enterprise.id}-{n:02d}")
+            unit = create_unit(session, actor, enterprise.id, draft)
+            totals["units"] += 1
+            for description, consequence, method, factors in events:
+                shifted = dict(factors) | (
+                    {"L": 3} if method == "lec" and seed % 3 == 1 and factors["L"] == 6 else {}
+                )
+                event = create_event(
+                    session, actor, unit.id, EventDraft(description, consequence, method, shifted)
+                )
+                totals["events"] += 1
+                for text, hierarchy, cycle, level in measures:
+                    draft_m = MeasureDraft(
+                        text, hierarchy, cycle, level, person if level == "operator" else ""
+                    )
+                    created.append(
+                        max(add_measure(session, actor, event.id, draft_m).measures, key=lambda r: r.id)
+                    )
+                    totals["measures"] += 1
+        _demo_company_code(session, enterprise)
+        for day in (today - timedelta(days=1), today):
+            done, missed_count, raised = _demo_checks(session, actor, created, day, seed)
+            totals["checks"] += done
+            totals["missed"] += missed_count
+            totals["hazards"] += raised
+    return DemoRegister(len(enterprise_ids), **totals)
+
+
+def _demo_company_code(session: Session, enterprise: Enterprise) -> None:
+    """A synthetic companyCode (the demo's enterprises have no 危化品登记 code): county digits + the id."""
+    session.add(
+        ExchangeId(
+            **_scope_of(enterprise),
+            entity="enterprise",
+            external_id=f"{enterprise.county_code[:4]}{enterprise.id % 100_000:05d}",
+            local_id=enterprise.id,
+            created_at=session_clock(session).now(),
+        )
+    )
+    session.flush()
