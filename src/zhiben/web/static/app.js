@@ -22,8 +22,8 @@ function trendChart(element, data) {
     xAxis: { type: "category", data: data.trend.months },
     yAxis: { type: "value", minInterval: 1 },
     series: [
-      { name: data.trend.labels.reported, type: "line", smooth: true, data: data.trend.reported, color: "#d7263d" },
-      { name: data.trend.labels.closed, type: "line", smooth: true, data: data.trend.closed, color: "#2e7d32" },
+      { name: data.trend.labels.reported, type: "line", data: data.trend.reported, color: "#d7263d" },
+      { name: data.trend.labels.closed, type: "line", data: data.trend.closed, color: "#2e7d32" },
     ],
   });
   return chart;
