@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from tests.builders import Db, five_implementations
 from zhiben.audit.service import history, verify_chain
-from zhiben.auth.domain import SYSTEM
+from zhiben.auth.domain import SYSTEM, Role
 from zhiben.hazard import service
 from zhiben.monitoring import domain
 from zhiben.monitoring.ingest import Ingestor, Message
@@ -98,3 +98,17 @@ def test_the_risk_job_assesses_every_enterprise_and_counts_only_changes(db: Db) 
         db.enterprise()
     assert run_risk_job(db.factory, db.clock, batch=2) == 3  # a first assessment is a change from none
     assert run_risk_job(db.factory, db.clock, batch=2) == 0
+
+
+def test_the_governance_jobs_mark_overdue_referrals_and_run_the_daily_bookkeeping(db: Db) -> None:
+    from zhiben.chain import service as chain
+    from zhiben.worker.scheduler import run_governance_jobs
+
+    regulator = db.user(Role.regulator, division="320500")
+    hazard_id = db.hazard(db.enterprise(county="320506", sector="urban_gas"))
+    db.act(chain.refer_hazard, regulator, hazard_id, "燃气使用环节隐患", department="housing_construction")
+    assert run_governance_jobs(db.factory, db.clock)["referrals_overdue"] == 0
+    db.clock.advance(timedelta(days=5, minutes=1))
+    done = run_governance_jobs(db.factory, db.clock)
+    assert done == {"referrals_overdue": 1, "certificate_facts": 0, "units_to_reassess": 0}
+    assert run_governance_jobs(db.factory, db.clock)["referrals_overdue"] == 0

@@ -60,6 +60,7 @@ from zhiben.web.session import LoginRequired
 from zhiben.worker.scheduler import (
     every,
     notifier_for,
+    run_governance_jobs,
     run_monitoring_jobs,
     run_overdue_job,
     run_risk_job,
@@ -205,6 +206,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
             levels = 1 if settings.escalate_overdue_major else 0
             job = partial(run_overdue_job, state.session_factory, state.clock, levels)
             jobs.append(asyncio.create_task(every(settings.overdue_job_minutes * 60, job)))
+            governance = partial(run_governance_jobs, state.session_factory, state.clock)
+            jobs.append(asyncio.create_task(every(settings.overdue_job_minutes * 60, governance)))
         if settings.monitoring_job_seconds > 0:
             notifier = notifier_for(settings.alarm_webhook_url)
             watch = partial(run_monitoring_jobs, state.session_factory, state.clock, notifier, Ingestor())

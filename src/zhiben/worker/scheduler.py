@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from zhiben.auth.domain import Principal, Role
 from zhiben.chain.service import mark_overdue_referrals
 from zhiben.db.uow import UnitOfWork
+from zhiben.dualprevention.service import flag_reassessments
 from zhiben.hazard.service import mark_overdue
-from zhiben.kit.clock import Clock
+from zhiben.kit.clock import SHANGHAI, Clock
 from zhiben.monitoring import handling, hazard_link, ingest, risk
 from zhiben.monitoring.notify import LogNotifier, Notifier, WebhookNotifier
+from zhiben.training.service import refresh_certificate_facts
 
 log = logging.getLogger(__name__)
 SCHEDULER = Principal(user_id=0, username="scheduler", role=Role.admin)
@@ -48,6 +50,21 @@ def run_referral_overdue_job(factory: sessionmaker[Session], clock: Clock, batch
     if marked:
         log.info("referral job: %d referrals newly overdue", marked)
     return marked
+
+
+def run_governance_jobs(factory: sessionmaker[Session], clock: Clock) -> dict[str, int]:
+    """The slower bookkeeping, each in its own transaction so one failure does not hold up the others:
+    referrals past their deadline, certificate facts for today (a lapsed certificate meets its clause),
+    risk units whose hazards closed since their last assessment."""
+    done = {"referrals_overdue": run_referral_overdue_job(factory, clock)}
+    today = clock.now().astimezone(SHANGHAI).date()
+    with UnitOfWork(factory, clock) as uow:
+        done["certificate_facts"] = len(refresh_certificate_facts(uow.session, SCHEDULER, today))
+    with UnitOfWork(factory, clock) as uow:
+        done["units_to_reassess"] = len(flag_reassessments(uow.session, SCHEDULER))
+    if any(done.values()):
+        log.info("governance jobs: %s", done)
+    return done
 
 
 def notifier_for(webhook_url: str) -> Notifier:
