@@ -8,14 +8,18 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from tests.builders import Db
+from zhiben.accident.models import Accident
 from zhiben.audit.service import verify_chain
 from zhiben.auth.domain import SYSTEM
+from zhiben.chain.service import report_for
 from zhiben.db.engine import make_engine, make_session_factory
 from zhiben.db.uow import UnitOfWork
+from zhiben.demo.governance import seed_governance
 from zhiben.demo.load import create_accounts, seed
 from zhiben.enterprise.models import Enterprise
 from zhiben.hazard.models import Hazard
 from zhiben.kit.clock import FrozenClock
+from zhiben.tipoff.service import status_by_receipt
 
 AS_OF = datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
 
@@ -25,6 +29,12 @@ def test_the_small_demo_has_hazards_in_every_state_and_a_verifiable_audit_chain(
     with db.uow() as uow:
         counts = seed(uow.session, SYSTEM, "small", 7, AS_OF)
         create_accounts(uow.session, SYSTEM, AS_OF)
+        governance = seed_governance(uow.session, SYSTEM)
+    with db.uow(write=False) as uow:  # the governance must-shows: a linked accident, a followed tip-off
+        assert uow.session.get_one(Accident, governance.accident_id).had_open_major_hazard is True
+        assert status_by_receipt(uow.session, governance.receipt_code.replace("-", "")).state == "substantiated"
+        gaps = report_for(uow.session, SYSTEM, "320500").gaps
+        assert any(g.thing == "urban_gas" and g.stage == "sale" for g in gaps)
     assert counts["enterprises"] == 3_000 and counts["hazards"] > 8_000
     with db.uow(write=False) as uow:
         states = set(uow.session.scalars(select(Hazard.state).distinct()))

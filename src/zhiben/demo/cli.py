@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -16,6 +16,7 @@ from zhiben.cli.runtime import Runtime, console, runtime_of
 from zhiben.db.engine import make_session_factory, vacuum_analyze
 from zhiben.db.schema import upgrade
 from zhiben.demo import generate, load
+from zhiben.demo.governance import seed_governance
 from zhiben.division import service as divisions
 from zhiben.kit.clock import SHANGHAI
 from zhiben.monitoring import domain, simulate
@@ -32,7 +33,7 @@ def _prepare(rt: Runtime) -> None:
         divisions.load_divisions(uow.session, rt.principal())
 
 
-def _seed(rt: Runtime, scale: str, seed: int, as_of: datetime) -> dict[str, int]:
+def _seed(rt: Runtime, scale: str, seed: int, as_of: datetime) -> dict[str, Any]:
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(pulse_style="cyan"),
@@ -48,9 +49,12 @@ def _seed(rt: Runtime, scale: str, seed: int, as_of: datetime) -> dict[str, int]
             bar.update(tasks[table], completed=written)
 
         with rt.uow() as uow:
-            counts = load.seed(uow.session, rt.principal(), scale, seed, as_of, progress)
+            counts: dict[str, Any] = dict(load.seed(uow.session, rt.principal(), scale, seed, as_of, progress))
             if not uow.session.scalar(select(func.count()).select_from(User)):
                 load.create_accounts(uow.session, rt.principal(), as_of)
+                made = seed_governance(uow.session, rt.principal())
+                counts["governance"] = made.counts
+                console.print(f"demo tip-off receipt code (follow it at /tipoff/status): {made.receipt_code}")
         vacuum_analyze(rt.engine)
     return counts
 
