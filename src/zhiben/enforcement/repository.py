@@ -53,11 +53,20 @@ def get_inspection(
 
 
 def inspections(
-    session: Session, actor: Principal, now: datetime, plan_id: int | None, offset: int, limit: int
+    session: Session,
+    actor: Principal,
+    now: datetime,
+    plan_id: int | None,
+    offset: int,
+    limit: int,
+    assigned_only: bool = False,
 ) -> tuple[list[Inspection], int]:
+    """Inspections the caller may see; `assigned_only`: only those whose team the caller is on."""
     query = select(Inspection).where(visible(actor, now))
     if plan_id is not None:
         query = query.where(Inspection.plan_id == plan_id)
+    if assigned_only:
+        query = query.where(_on_team(actor))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Inspection.id).offset(offset).limit(limit))
     return list(rows), total
@@ -80,3 +89,11 @@ def plan_visible(actor: Principal) -> ColumnElement[bool]:
 def get_plan(session: Session, actor: Principal, plan_id: int) -> EnforcementPlan | None:
     query = select(EnforcementPlan).where(EnforcementPlan.id == plan_id, plan_visible(actor))
     return session.scalars(query).first()
+
+
+def plans(session: Session, actor: Principal, offset: int, limit: int) -> tuple[list[EnforcementPlan], int]:
+    """The plans the caller may see (plan_visible), newest first."""
+    query = select(EnforcementPlan).where(plan_visible(actor))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(EnforcementPlan.id.desc()).offset(offset).limit(limit))
+    return list(rows), total

@@ -235,6 +235,14 @@ def get_plan(session: Session, actor: Principal, plan_id: int) -> EnforcementPla
     return plan
 
 
+def list_plans(
+    session: Session, actor: Principal, offset: int, limit: int
+) -> tuple[list[EnforcementPlan], int]:
+    """The plans the caller may see: its planning office's (regulators) or all (administrators); a plan's
+    targets stay in its inspections, which keep their own confidentiality."""
+    return repository.plans(session, actor, offset, limit)
+
+
 def run_plan_draw(session: Session, actor: Principal, plan_id: int) -> EnforcementPlan:
     """Draw with the committed seed, reveal it, and create one inspection per selected enterprise."""
     plan = get_plan(session, actor, plan_id)
@@ -306,10 +314,17 @@ def view_inspection(session: Session, actor: Principal, inspection_id: int) -> I
 
 
 def list_inspections(
-    session: Session, actor: Principal, plan_id: int | None, offset: int, limit: int
+    session: Session,
+    actor: Principal,
+    plan_id: int | None,
+    offset: int,
+    limit: int,
+    assigned_only: bool = False,
 ) -> tuple[list[Inspection], int]:
+    """Inspections the caller may see (`assigned_only`: on whose team the caller is); a view of a
+    confidential one is audited."""
     now = session_clock(session).now()
-    rows, total = repository.inspections(session, actor, now, plan_id, offset, limit)
+    rows, total = repository.inspections(session, actor, now, plan_id, offset, limit, assigned_only)
     confidential = [(str(i.id), None, None) for i in rows if is_confidential(facts_of(session, i), now)]
     if confidential:
         audit.record_many(session, actor.audit_name, "inspection.view", "inspection", confidential)
