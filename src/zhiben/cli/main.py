@@ -14,6 +14,7 @@ from typer._click.core import Context as ClickContext
 from typer.core import TyperGroup
 
 from zhiben.accident.cli import accident_app
+from zhiben.assessment.cli import assessment_app
 from zhiben.audit import service as audit
 from zhiben.auth import service as auth
 from zhiben.auth.domain import Role
@@ -89,6 +90,7 @@ app.add_typer(chain_app, name="chain")
 app.add_typer(dualprevention_app, name="dualprevention")
 app.add_typer(training_app, name="training")
 app.add_typer(insurance_app, name="insurance")
+app.add_typer(assessment_app, name="assessment")
 app.command("simulate")(simulate_command)
 
 

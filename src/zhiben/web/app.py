@@ -26,6 +26,7 @@ from starlette.responses import Response
 
 from zhiben import __version__
 from zhiben.accident.api import router as accident_router
+from zhiben.assessment.api import router as assessment_router
 from zhiben.audit.api import router as audit_router
 from zhiben.auth.api import negotiate_language
 from zhiben.auth.api import router as auth_router
@@ -258,6 +259,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         coal_router,
         accident_router,
         tipoff_router,
+        assessment_router,
         *PAGE_ROUTERS,
     ):
         app.include_router(router)
