@@ -344,3 +344,79 @@ def test_every_word_the_templates_use_is_in_both_languages() -> None:
     assert not missing, f"add to src/zhiben/web/messages/*.yaml: {missing}"
     empty = sorted(key for key, (zh, en) in words.items() if not zh.strip() or not en.strip())
     assert not empty
+
+
+def _wait_for_job(client: TestClient, location: str) -> str:
+    import time
+
+    for _ in range(200):
+        page = client.get(location).text
+        if 'data-testid="import-done"' in page or 'data-testid="import-refused"' in page or "import-error" in page:
+            return page
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish")
+
+
+def _sheet(rows: list[list[object]]) -> bytes:
+    from zhiben.kit.sheets import write_xlsx
+
+    headers = ["统一社会信用代码", "隐患描述", "来源", "发现时间", "部位", "隐患等级"]
+    return write_xlsx("隐患导入", headers, rows)
+
+
+def test_the_ledger_exports_to_excel_with_the_filter(db: Db) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    firm = db.enterprise(county=WUZHONG)
+    numbers = []
+    for _ in range(3):
+        hazard_id = db.hazard(firm)
+        with db.uow(write=False) as uow:
+            numbers.append(uow.session.get_one(Hazard, hazard_id).number)
+    db.hazard(db.enterprise(county="110101"))  # out of scope
+    client, _ = client_as(db, Role.regulator, division=WUZHONG)
+    response = client.get("/hazards/export.xlsx?level=major")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].startswith("attachment")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "隐患编号" and sorted(r[0] for r in rows[1:]) == sorted(numbers)
+    assert {r[4] for r in rows[1:]} == {"重大"}
+
+
+def test_an_import_stores_every_row_or_none_and_names_each_bad_cell(db: Db) -> None:
+    firm = db.enterprise(county=WUZHONG)
+    with db.uow(write=False) as uow:
+        from zhiben.enterprise.models import Enterprise
+
+        uscc = uow.session.get_one(Enterprise, firm).uscc
+    client, _ = client_as(db, Role.regulator, division=WUZHONG)
+    bad = _sheet([
+        [uscc, "配电室无防鼠板", "执法检查", "2026-03-01 09:00", "配电室", "一般"],
+        ["91110000MA0000001X", "外省企业", "执法检查", "2026-03-01 09:00", "", ""],
+        [uscc, "", "执法检查", "昨天", "", "特大"],
+    ])
+    started = post_form(client, "/hazards/import", {}, files={"file": ("bad.xlsx", bad, "application/octet-stream")})
+    assert started.status_code == 303, started.text
+    page = _wait_for_job(client, started.headers["location"])
+    assert 'data-testid="import-refused"' in page
+    problems = re.findall(r"<tr><td>(\d+)</td><td>([^<]+)</td>", page)
+    assert ("3", "统一社会信用代码") in problems
+    assert {("4", "隐患描述"), ("4", "发现时间"), ("4", "隐患等级")} <= set(problems)
+    with db.uow(write=False) as uow:
+        assert uow.session.scalar(select(Hazard).limit(1)) is None  # nothing stored
+    good = _sheet([
+        [uscc, "配电室无防鼠板", "执法检查", "2026-03-01 09:00", "配电室", "一般"],
+        [uscc, "消防通道堵塞", "执法检查", "2026/03/01 10:15", "仓库", ""],
+    ])
+    started = post_form(client, "/hazards/import", {}, files={"file": ("good.xlsx", good, "application/octet-stream")})
+    page = _wait_for_job(client, started.headers["location"])
+    assert 'data-testid="import-done"' in page
+    with db.uow(write=False) as uow:
+        stored = uow.session.scalars(select(Hazard).order_by(Hazard.id)).all()
+        assert [h.description for h in stored] == ["配电室无防鼠板", "消防通道堵塞"]
+        assert stored[0].level == "general" and stored[1].level is None
+    other, _ = client_as(db, Role.regulator, division=WUZHONG)
+    assert other.get(started.headers["location"]).status_code == 404  # a job is its starter's alone

@@ -23,10 +23,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from sqlalchemy import String, select
 from sqlalchemy.orm import Session
@@ -37,14 +34,14 @@ from zhiben.enterprise import repository
 from zhiben.enterprise.domain import SECTOR_BY_CODE, EnterpriseDraft, check_draft
 from zhiben.enterprise.models import Enterprise
 from zhiben.errors import DuplicateError, InvalidInputError, PermissionDeniedError
-from zhiben.kit import uscc
+from zhiben.kit import sheets, uscc
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_HEADCOUNT = 10_000_000  # as EnterpriseCreate allows
 REGISTRARS = (Role.admin, Role.regulator)  # who may register enterprises (service._require_registrar)
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_MEDIA_TYPE = sheets.XLSX_MEDIA_TYPE
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 MEDIA_TYPES = {"xlsx": XLSX_MEDIA_TYPE, "csv": CSV_MEDIA_TYPE}
 
@@ -582,32 +579,7 @@ _WIDTHS = (22, 36, 10, 16, 40, 12, 12, 16, 10, 14, 14)
 
 
 def write_xlsx(rows: Iterable[Sequence[object]]) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("企业台账")
-    for position, width in enumerate(_WIDTHS, start=1):
-        sheet.column_dimensions[get_column_letter(position)].width = width
-    bold = Font(bold=True)
-    header = []
-    for column in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=column.zh)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _xlsx_cell(sheet: Any, value: object) -> object:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"  # text stays text: "=..." is not a formula, "#N/A" not an error
-    return cell
+    return sheets.write_xlsx("企业台账", [c.zh for c in COLUMNS], rows, _WIDTHS)
 
 
 def export_ledger(

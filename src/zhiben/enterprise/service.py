@@ -209,3 +209,13 @@ EnterpriseFilter = repository.EnterpriseFilter
 def scoped_query(actor: Principal, flt: EnterpriseFilter) -> Select[Enterprise]:
     """The enterprises in the caller's scope matching the filter, as a query other features can join to."""
     return repository.filtered(actor, flt)
+
+
+def ids_by_uscc(session: Session, actor: Principal, codes: set[str]) -> dict[str, int]:
+    """USCC → id for the enterprises among `codes` in the caller's scope (others are simply absent)."""
+    found: dict[str, int] = {}
+    pending = sorted(codes)
+    for start in range(0, len(pending), 500):
+        query = repository.filtered(actor, EnterpriseFilter()).where(Enterprise.uscc.in_(pending[start : start + 500]))
+        found.update((e.uscc, e.id) for e in session.scalars(query))
+    return found

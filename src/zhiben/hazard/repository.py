@@ -172,3 +172,8 @@ def newly_overdue(
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
+
+
+def all_matching(session: Session, principal: Principal, flt: HazardFilter, limit: int) -> list[Hazard]:
+    """Up to `limit` hazards in scope that the filter selects, in the filter's order (for exports)."""
+    return list(session.scalars(_ordered(_filtered(principal, flt), flt.sort).limit(limit)))

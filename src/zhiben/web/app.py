@@ -54,6 +54,7 @@ from zhiben.standards.api import router as standards_router
 from zhiben.tipoff.api import router as tipoff_router
 from zhiben.training.api import router as training_router
 from zhiben.web.i18n import translator
+from zhiben.web.jobs import Jobs
 from zhiben.web.messages import validation_message
 from zhiben.web.pages import PAGE_ROUTERS
 from zhiben.web.render import error_page, wants_html
@@ -229,6 +230,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, engine: Engine
         "enforcement. Errors are JSON: {error: {code, message, details, request_id}}.",
     )
     app.state.zhiben = state
+    app.state.jobs = Jobs()
 
     @app.middleware("http")
     async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -69,7 +69,7 @@ ACTIONS: dict[str, tuple[type[BaseModel], Act]] = {
 
 
 @router.get("/hazards", response_class=HTMLResponse)
-def ledger(
+def ledger_page(
     ctx: Web,
     division: Annotated[str, Query(pattern=r"^(\d{6})?$")] = "",
     level: Annotated[Literal["major", "general", ""], Query()] = "",
