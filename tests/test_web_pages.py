@@ -420,3 +420,30 @@ def test_an_import_stores_every_row_or_none_and_names_each_bad_cell(db: Db) -> N
         assert stored[0].level == "general" and stored[1].level is None
     other, _ = client_as(db, Role.regulator, division=WUZHONG)
     assert other.get(started.headers["location"]).status_code == 404  # a job is its starter's alone
+
+
+def test_an_administrator_redetermines_a_pack_and_watches_its_progress(db: Db) -> None:
+    from zhiben.standards import checklist
+
+    pack = next(p for p in checklist.installed_packs() if p.id == "hazchem")
+    for _ in range(3):
+        db.enterprise(county=WUZHONG, sector="hazchem_production")
+    regulator, _ = client_as(db, Role.regulator, division=WUZHONG)
+    listing = regulator.get("/standards").text
+    assert pack.spec.title.zh in listing and "redetermine-" not in listing  # only an administrator may run it
+    admin, _ = client_as(db, Role.admin)
+    assert f'data-testid="redetermine-hazchem-{pack.version}"' in admin.get("/standards").text
+    started = post_form(admin, "/standards/redetermine", {"pack": "hazchem", "version": pack.version},
+                        token_from="/standards")
+    assert started.status_code == 303
+    for _ in range(200):
+        page = admin.get(started.headers["location"]).text
+        if 'data-testid="redetermine-done"' in page:
+            break
+        import time
+
+        time.sleep(0.05)
+    assert 'data-testid="newly-major">0<' in page
+    refused = post_form(regulator, "/standards/redetermine", {"pack": "hazchem", "version": pack.version},
+                        token_from="/standards")
+    assert refused.status_code == 403

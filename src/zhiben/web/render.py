@@ -51,6 +51,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/enterprises", "nav.enterprises"),
         ("/monitoring", "nav.monitoring"),
         ("/enforcement", "nav.enforcement"),
+        ("/standards", "nav.standards"),
     ),
 }
 

@@ -1,6 +1,6 @@
 """The web UI's pages, one module per area; each is a thin adapter over the features' services."""
 
-from zhiben.web.pages import auth, dashboard, enforcement, enterprises, hazard_sheets, hazards, monitoring
+from zhiben.web.pages import auth, dashboard, enforcement, enterprises, hazard_sheets, hazards, monitoring, standards
 
 PAGE_ROUTERS = (
     auth.router,
@@ -9,5 +9,6 @@ PAGE_ROUTERS = (
     hazards.router,
     enterprises.router,
     monitoring.router,
+    standards.router,
     enforcement.router,
 )
