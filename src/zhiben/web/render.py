@@ -32,6 +32,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/enterprises", "nav.enterprises"),
         ("/monitoring", "nav.monitoring"),
         ("/enforcement", "nav.enforcement"),
+        ("/assessment", "nav.assessment"),
     ),
     Role.officer: (
         ("/enforcement", "nav.enforcement"),
@@ -52,6 +53,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/monitoring", "nav.monitoring"),
         ("/enforcement", "nav.enforcement"),
         ("/standards", "nav.standards"),
+        ("/assessment", "nav.assessment"),
     ),
 }
 

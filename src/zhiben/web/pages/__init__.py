@@ -1,6 +1,16 @@
 """The web UI's pages, one module per area; each is a thin adapter over the features' services."""
 
-from zhiben.web.pages import auth, dashboard, enforcement, enterprises, hazard_sheets, hazards, monitoring, standards
+from zhiben.web.pages import (
+    assessment,
+    auth,
+    dashboard,
+    enforcement,
+    enterprises,
+    hazard_sheets,
+    hazards,
+    monitoring,
+    standards,
+)
 
 PAGE_ROUTERS = (
     auth.router,
@@ -11,4 +21,5 @@ PAGE_ROUTERS = (
     monitoring.router,
     standards.router,
     enforcement.router,
+    assessment.router,
 )
