@@ -72,6 +72,10 @@ def _validate(model: type[BaseModel], data: Mapping[str, Any], language: str) ->
         return None, errors
 
 
+def _sector_names(ctx: Web) -> dict[str, str]:
+    return {s.code: s.en if ctx.language == "en" else s.zh for s in SECTORS}
+
+
 def _planner(actor: Principal) -> bool:
     return actor.role in (Role.regulator, Role.admin)
 
@@ -193,6 +197,7 @@ def _plan_page(
             inspections=_rows(session, rows),
             pager=_pager(ctx, total, page_number, "page"),
             staffing=_staffing(session, plan.id),
+            sector_names=_sector_names(ctx),
             may_plan=is_planning_regulator(actor, plan.division_code),
             options=values or TeamsWrite().model_dump(),
             errors=errors or {},
@@ -221,6 +226,12 @@ def draw(ctx: Web, plan_id: ObjectId) -> Response:
     return see_other(f"/enforcement/plans/{plan_id}#draw")
 
 
+def _from_htmx(ctx: Web) -> bool:
+    """A form sent by htmx gets its refusal as a 200 fragment to swap in (the error is in the content); the
+    same form sent without script gets the page with the refusal's own status."""
+    return ctx.request.headers.get("hx-request") == "true"
+
+
 @router.post("/enforcement/plans/{plan_id}/teams", response_class=HTMLResponse)
 async def assign_teams(ctx: Web, plan_id: ObjectId) -> Response:
     """CP-SAT staffing of the drawn plan; it may take seconds (the page shows progress meanwhile)."""
@@ -231,7 +242,8 @@ async def assign_teams(ctx: Web, plan_id: ObjectId) -> Response:
         data[flag] = values.get(flag) == "on"
     body, errors = _validate(TeamsWrite, data, ctx.language)
     if body is None:
-        return _plan_page(ctx, plan_id, errors=errors, values=values, failed="teams", status=422)
+        status = 422 if not _from_htmx(ctx) else 200
+        return _plan_page(ctx, plan_id, errors=errors, values=values, failed="teams", status=status)
     options = teams.TeamOptions(**body.model_dump())
     try:
         with ctx.write() as session:
@@ -242,7 +254,8 @@ async def assign_teams(ctx: Web, plan_id: ObjectId) -> Response:
         refused = form_errors(exc, ctx.language)
         if exc.details.get("blockers"):
             refused["blockers"] = str(exc.details["blockers"])
-        return _plan_page(ctx, plan_id, errors=refused, values=values, failed="teams", status=exc.status)
+        status = exc.status if not _from_htmx(ctx) else 200
+        return _plan_page(ctx, plan_id, errors=refused, values=values, failed="teams", status=status)
     return see_other(f"/enforcement/plans/{plan_id}#teams")
 
 
@@ -308,6 +321,7 @@ def _inspection_page(
             findings=inspecting.findings_of(session, inspection.id),
             measures=inspecting.measures_of(session, inspection.id),
             measure_kinds=inspecting.MEASURE_KINDS,
+            sector_names=_sector_names(ctx),
             orders=orders,
             reinspections={r.order_id: r for r in reinspections},
             penalties=penalties,
