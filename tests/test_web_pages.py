@@ -319,8 +319,12 @@ def test_the_dashboard_counts_match_the_registry_and_drill_down(db: Db) -> None:
         db.hazard(firm)
     db.hazard(other)
     db.hazard(db.enterprise(county="110101"))
+    from zhiben.worker.scheduler import run_risk_job
+
+    run_risk_job(db.factory, db.clock)  # every enterprise gets its colour: early warnings to list
     client, _ = client_as(db, Role.regulator, division="320000")
     province = client.get("/dashboard").text
+    assert f'<a href="/enterprises/{firm}">' in province.split('data-testid="warnings"')[1]
     assert re.search(r'data-testid="kpi-open">4<', province)
     assert "/dashboard?division=320500" in province
     city = client.get("/dashboard?division=320500").text

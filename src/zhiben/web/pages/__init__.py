@@ -1,15 +1,21 @@
 """The web UI's pages, one module per area; each is a thin adapter over the features' services."""
 
 from zhiben.web.pages import (
+    accidents,
     assessment,
     auth,
+    chain,
     dashboard,
     enforcement,
     enterprises,
+    governance,
     hazard_sheets,
     hazards,
+    insurance,
     monitoring,
     standards,
+    tipoffs,
+    training,
 )
 
 PAGE_ROUTERS = (
@@ -21,5 +27,11 @@ PAGE_ROUTERS = (
     monitoring.router,
     standards.router,
     enforcement.router,
+    governance.router,
+    chain.router,
+    accidents.router,
+    tipoffs.router,
+    training.router,
+    insurance.router,
     assessment.router,
 )

@@ -4,6 +4,7 @@ with drill-down nation → province → city → county → enterprise."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -19,6 +20,15 @@ from zhiben.web.pages.common import Web, page
 
 router = APIRouter(include_in_schema=False)
 DIVISION_CODE = r"^(\d{6})?$"
+
+
+@dataclass(frozen=True)
+class EarlyWarning:
+    enterprise_id: int
+    name: str
+    level: str
+    score: int
+    computed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,10 @@ def dashboard(ctx: Web, division: Annotated[str, Query(pattern=DIVISION_CODE)] =
         totals = clearance(session, ctx.principal, code, now)
         trend = monthly_trend(session, ctx.principal, code, now)
         risk = risk_summary(session, ctx.principal, code)
-        warnings = early_warnings(session, ctx.principal, WarningFilter(division=code), PageRequest(1, 10))
+        found = early_warnings(session, ctx.principal, WarningFilter(division=code), PageRequest(1, 10))
+        warnings = [
+            EarlyWarning(r.enterprise_id, name, r.level, r.score, r.computed_at) for r, name in found.items
+        ]
     risk_by_code = {row.division_code: row.counts for row in risk.rows}
     children: list[dict[str, Any]] = [
         {
@@ -119,6 +132,6 @@ def dashboard(ctx: Web, division: Annotated[str, Query(pattern=DIVISION_CODE)] =
         county=county,
         risk_totals=risk.totals,
         risk_keys=COUNT_KEYS,
-        warnings=warnings.items,
+        warnings=warnings,
         chart=chart,
     )
