@@ -219,3 +219,9 @@ def ids_by_uscc(session: Session, actor: Principal, codes: set[str]) -> dict[str
         query = repository.filtered(actor, EnterpriseFilter()).where(Enterprise.uscc.in_(pending[start : start + 500]))
         found.update((e.uscc, e.id) for e in session.scalars(query))
     return found
+
+
+def names_of(session: Session, actor: Principal, ids: set[int]) -> dict[int, str]:
+    """Id → name for the enterprises among `ids` in the caller's scope (for lists that show names)."""
+    query = repository.filtered(actor, EnterpriseFilter()).where(Enterprise.id.in_(sorted(ids)[:1000]))
+    return {e.id: e.name for e in session.scalars(query)}

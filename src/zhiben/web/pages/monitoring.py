@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from zhiben.auth.api import MAX_ID
+from zhiben.enterprise.service import names_of
 from zhiben.errors import InvalidInputError, ZhibenError
 from zhiben.kit.pagination import PageRequest
 from zhiben.monitoring import handling
@@ -88,7 +89,8 @@ async def _act(ctx: Web, alarm_id: int, action: str) -> Response:
                 )
             if ctx.request.headers.get("hx-request"):
                 actions = {row.id: handling.actions_for(ctx.principal, row)}
-                return page(ctx, "partials/alarm_rows.html", rows=[row], actions=actions)
+                names = names_of(session, ctx.principal, {row.enterprise_id})
+                return page(ctx, "partials/alarm_rows.html", rows=[row], actions=actions, names=names)
     except ZhibenError as exc:
         if exc.status == 404 or not ctx.request.headers.get("hx-request"):
             raise

@@ -17,7 +17,7 @@ function trendChart(element, data) {
   const chart = echarts.init(element);
   chart.setOption({
     tooltip: { trigger: "axis" },
-    legend: { data: [data.trend.labels.reported, data.trend.labels.closed] },
+    legend: { top: 0, data: [data.trend.labels.reported, data.trend.labels.closed] },
     grid: { left: 40, right: 16, top: 36, bottom: 28 },
     xAxis: { type: "category", data: data.trend.months },
     yAxis: { type: "value", minInterval: 1 },
@@ -34,7 +34,7 @@ function barsChart(element, data) {
   const bars = data.bars;
   chart.setOption({
     tooltip: { trigger: "axis" },
-    legend: { data: [bars.labels.open, bars.labels.overdue] },
+    legend: { top: 0, data: [bars.labels.open, bars.labels.overdue] },
     grid: { left: 40, right: 16, top: 36, bottom: 60 },
     xAxis: { type: "category", data: bars.names, axisLabel: { rotate: 30 } },
     yAxis: { type: "value", minInterval: 1 },
