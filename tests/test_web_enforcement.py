@@ -324,8 +324,20 @@ def test_an_inspection_is_walked_through_on_the_page_to_its_finish(db: Db, world
     assert act("finish", {}).status_code == 303
     done = officer.get(url)
     assert "已结束" in done.text and 'data-testid="do-finish"' not in done.text
+    order_id = re.search(r'name="order_id" value="(\d+)"', done.text)
+    assert order_id  # the re-inspection (复查) falls after the finish
+    unanswered = act("reinspect", {"order_id": order_id.group(1), "items": "1", "note.1": "已更换"})
+    assert unanswered.status_code == 422 and 'value="已更换"' in unanswered.text
+    reinspected = act("reinspect", {"order_id": order_id.group(1), "items": "1", "rectified.1": "true"})
+    assert reinspected.status_code == 303, reinspected.text
+    done = officer.get(url)
     links = re.findall(r'href="(/enforcement/inspections/\d+/documents/[a-z]+[^"]*)"', done.text)
-    assert {link.split("/")[-1].split("?")[0] for link in links} == {"record", "order", "penalty"}
+    assert {link.split("/")[-1].split("?")[0] for link in links} == {
+        "record",
+        "order",
+        "reinspection",
+        "penalty",
+    }
     for link in links:
         pdf = officer.get(link.replace("&amp;", "&"))
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
