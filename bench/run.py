@@ -53,6 +53,12 @@ def main(argv: list[str]) -> None:
             table = dual_prevention.run()
             (RESULTS / "dual-prevention.md").write_text(table)
             sys.stdout.write(table)
+        elif name == "assessment":
+            from bench import assessment
+
+            table = assessment.run()
+            (RESULTS / "assessment.md").write_text(table)
+            sys.stdout.write(table)
         elif name == "enforcement":
             table = enforcement.run()
             (RESULTS / "enforcement.md").write_text(table)
