@@ -196,7 +196,22 @@ def test_stored_records_become_triggers(db: Db, world: dict[str, object]) -> Non
     from zhiben.hazard.domain import Source
     from zhiben.hazard.models import Hazard
 
-    tipped, overdue, graded, quiet = world["enterprises"][:4]  # type: ignore[index]
+    tipped, overdue, graded, quiet, struck = world["enterprises"][:5]  # type: ignore[index]
+    from zhiben.accident.domain import AccidentKind
+    from zhiben.accident.service import AccidentDraft, record_accident
+
+    accident = db.act(
+        record_accident,
+        SYSTEM,
+        AccidentDraft(
+            struck,
+            "储罐区中毒事故",
+            AccidentKind.other,
+            db.clock.now() - timedelta(days=40),
+            deaths=1,
+            unit_reported_at=db.clock.now() - timedelta(days=40),
+        ),
+    )
     report = hazards.HazardReport(
         tipped, "群众举报：夜间违规动火", Source.tipoff, db.clock.now() - timedelta(hours=2)
     )
@@ -229,9 +244,16 @@ def test_stored_records_become_triggers(db: Db, world: dict[str, object]) -> Non
     assert [t[0] for t in pool[str(overdue)]["triggers"]] == ["risk_list"]
     assert pool[str(graded)]["triggers"] == [["minimum_frequency", "gb18218-grade-1"]]
     assert pool[str(quiet)]["triggers"] == []
+    assert pool[str(struck)]["triggers"] == [["accident", f"accident-{accident.id}-{accident.grade}"]]
     drawn = db.act(service.run_plan_draw, world["planner"], plan.id)
     kinds = {t["enterprise_id"]: t["kind"] for t in drawn.record["result"]["targets"]}  # type: ignore[index]
-    # Each is selected for its trigger, unless the random control sample (drawn first, with a fresh
-    # secret seed each run) happened to take it.
-    assert {kinds[str(e)] for e in (tipped, overdue, graded)} <= {"trigger", "control"}
-    assert sum(kinds[str(e)] == "trigger" for e in (tipped, overdue, graded)) >= 2
+    # Three places for four triggered enterprises: each is selected for its trigger, unless the random
+    # control sample (drawn first, with a fresh secret seed each run) took it or the places ran out.
+    triggered = (tipped, overdue, graded, struck)
+    assert {kinds.get(str(e), "not drawn") for e in triggered} <= {
+        "trigger",
+        "control",
+        "random",
+        "not drawn",
+    }
+    assert sum(kinds.get(str(e)) == "trigger" for e in triggered) >= 2

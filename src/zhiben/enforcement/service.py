@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zhiben.accident.models import Accident
 from zhiben.audit import service as audit
 from zhiben.auth.domain import Principal, Role
 from zhiben.auth.models import User
@@ -105,8 +106,9 @@ def _triggers(session: Session, ids: set[int], period_start: date) -> dict[int, 
     - complaint: an open hazard reported from a tip-off (举报), ref = the hazard's number;
     - risk_list: an open major hazard past its deadline (逾期重大事故隐患);
     - minimum_frequency: a grade 1 or 2 major hazard installation (GB 18218) with no inspection started
-      in the year before the period (at least yearly: zhiben's default, as the issue asks).
-    Accidents are not recorded yet (governance issue), so no accident trigger is produced."""
+      in the year before the period (at least yearly: zhiben's default, as the issue asks);
+    - accident: a production safety accident at the enterprise in the year before the period,
+      ref = accident-<id> and its Decree 493 grade."""
     found: dict[int, set[draw.Trigger]] = {}
     listed = sorted(ids)
 
@@ -144,6 +146,11 @@ def _triggers(session: Session, ids: set[int], period_start: date) -> dict[int, 
         for eid, grade in session.execute(graded):
             if eid not in recent:
                 add(eid, draw.TriggerKind.minimum_frequency, f"gb18218-grade-{grade}")
+        accidents = select(Accident.enterprise_id, Accident.id, Accident.grade).where(
+            Accident.enterprise_id.in_(part), Accident.occurred_at >= year_before
+        )
+        for eid, accident_id, grade in session.execute(accidents):
+            add(eid, draw.TriggerKind.accident, f"accident-{accident_id}-{grade}")
     return found
 
 

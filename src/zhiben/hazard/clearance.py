@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -150,7 +151,7 @@ def monthly_trend(
     where = [scoped(actor), division_condition(division_prefix(division_code), COLUMNS)]
     where.append(Hazard.level == HazardLevel.major.value)
     columns: list[ColumnElement[int]] = []
-    for low, high in zip(starts, starts[1:], strict=False):
+    for low, high in pairwise(starts):
         columns.append(func.count(case((and_(Hazard.reported_at >= low, Hazard.reported_at < high), 1))))
         closed = and_(Hazard.state == HazardState.closed.value, Hazard.closed_at >= low, Hazard.closed_at < high)
         columns.append(func.count(case((closed, 1))))

@@ -12,7 +12,7 @@ from zhiben.auth.api import MAX_ID
 from zhiben.db.uow import UnitOfWork
 from zhiben.enterprise.ledger import MAX_FILE_BYTES
 from zhiben.errors import InvalidInputError, NotFoundError, ZhibenError
-from zhiben.hazard import ledger, repository
+from zhiben.hazard import repository, spreadsheet
 from zhiben.kit.clock import SHANGHAI
 from zhiben.kit.sheets import XLSX_MEDIA_TYPE, write_xlsx
 from zhiben.web.jobs import Job
@@ -43,7 +43,7 @@ def export(
         sort=sort,
     )
     with ctx.read() as session:
-        data, _ = ledger.export_hazards(session, ctx.principal, flt)
+        data, _ = spreadsheet.export_hazards(session, ctx.principal, flt)
     stamp = ctx.state.clock.now().astimezone(SHANGHAI).strftime("%Y%m%d-%H%M")
     return Response(
         data,
@@ -65,7 +65,7 @@ def import_template(ctx: Web) -> Response:
         "",
     ]
     data = write_xlsx(
-        "隐患导入", [c.zh + ("*" if c.required else "") for c in ledger.IMPORT_COLUMNS], [example]
+        "隐患导入", [c.zh + ("*" if c.required else "") for c in spreadsheet.IMPORT_COLUMNS], [example]
     )
     return Response(
         data,
@@ -80,7 +80,7 @@ def import_form(ctx: Web) -> HTMLResponse:
 
 
 class _Refused(Exception):
-    def __init__(self, result: ledger.ImportResult) -> None:
+    def __init__(self, result: spreadsheet.ImportResult) -> None:
         super().__init__("rows refused")
         self.result = result
 
@@ -96,10 +96,10 @@ async def start_import(ctx: Web) -> Response:
     data = await upload.read(MAX_FILE_BYTES + 1)
     principal, state, language = ctx.principal, ctx.state, ctx.language
 
-    def work(job: Job) -> ledger.ImportResult:
+    def work(job: Job) -> spreadsheet.ImportResult:
         try:
             with UnitOfWork(state.session_factory, state.clock, write=True) as uow:
-                result = ledger.import_hazards(uow.session, principal, data, job.progress)
+                result = spreadsheet.import_hazards(uow.session, principal, data, job.progress)
                 if result.problems:
                     raise _Refused(result)  # leaving the unit of work by an error rolls every row back
                 return result
