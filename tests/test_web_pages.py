@@ -451,3 +451,40 @@ def test_an_administrator_redetermines_a_pack_and_watches_its_progress(db: Db) -
     refused = post_form(regulator, "/standards/redetermine", {"pack": "hazchem", "version": pack.version},
                         token_from="/standards")
     assert refused.status_code == 403
+
+
+def test_listing_and_an_extension_go_through_the_hazard_page_by_the_right_users(db: Db) -> None:
+    from tests.builders import five_implementations
+    from zhiben.auth.domain import SYSTEM
+    from zhiben.hazard import service
+    from zhiben.hazard.models import DeadlineExtension, Supervision
+
+    firm = db.enterprise(county=WUZHONG)
+    hazard_id = db.hazard(firm)
+    db.act(service.plan_rectification, SYSTEM, hazard_id, five_implementations(db.clock), None)
+    manager, _ = client_as(db, Role.enterprise, enterprise_id=firm)
+    county, _ = client_as(db, Role.regulator, division=WUZHONG)
+    page = manager.get(f"/hazards/{hazard_id}").text
+    assert 'data-action="request_extension"' in page and 'data-action="list"' not in page
+    later = (db.clock.now() + timedelta(days=60)).astimezone().strftime("%Y-%m-%dT%H:%M")
+    asked = post_form(manager, f"/hazards/{hazard_id}/extensions", {"new_deadline_at": later, "reason": "设备到货延迟"},
+                      token_from=f"/hazards/{hazard_id}")
+    assert asked.status_code == 303, asked.text
+    page = county.get(f"/hazards/{hazard_id}").text
+    assert 'data-testid="extension-approve"' in page and 'data-action="list"' in page
+    extension_id = re.search(r'/extensions/(\d+)/decision', page).group(1)  # type: ignore[union-attr]
+    decided = post_form(county, f"/hazards/{hazard_id}/extensions/{extension_id}/decision", {"approve": "true"},
+                        token_from=f"/hazards/{hazard_id}")
+    assert decided.status_code == 303
+    past = (db.clock.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = post_form(county, f"/hazards/{hazard_id}/supervision", {"deadline_at": past, "document_number": "吴应急督〔2026〕1号"},
+                        token_from=f"/hazards/{hazard_id}")
+    assert refused.status_code == 422 and "吴应急督〔2026〕1号" in refused.text
+    listed = post_form(county, f"/hazards/{hazard_id}/supervision", {"deadline_at": later, "document_number": "吴应急督〔2026〕1号"},
+                       token_from=f"/hazards/{hazard_id}")
+    assert listed.status_code == 303, listed.text
+    with db.uow(write=False) as uow:
+        assert uow.session.scalars(select(DeadlineExtension.status)).one() == "approved"
+        assert uow.session.scalars(select(Supervision.level)).one() == "county"
+    assert manager.post(f"/hazards/{hazard_id}/supervision", data={"csrf": csrf_of(manager, "/hazards"),
+                        "deadline_at": later}).status_code == 403

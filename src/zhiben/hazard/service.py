@@ -93,6 +93,24 @@ def actions_for(actor: Principal, hazard: Hazard) -> list[str]:
     return [a.value for a in allowed_actions(actor, facts_of(hazard))]
 
 
+def oversight_for(session: Session, actor: Principal, hazard: Hazard) -> list[str]:
+    """Beside the lifecycle actions: which of listing (挂牌督办), asking for more time and deciding on it
+    the caller may do now; the same conditions as list_for_supervision, request_extension and
+    decide_extension check (a form offered here can still be refused on its input)."""
+    overseer = actor.role in (Role.regulator, Role.admin) and actor.has_jurisdiction_over(hazard.county_code)
+    rectifying = hazard.deadline_at is not None and HazardState(hazard.state) in RECTIFICATION_STATES
+    pending = any(e.status == "pending" for e in repository.extensions(session, hazard.id))
+    owner = (actor.role == Role.enterprise and actor.enterprise_id == hazard.enterprise_id) or actor.role == Role.admin
+    found = []
+    if overseer and hazard.level == HazardLevel.major and hazard.is_open and hazard.state != HazardState.reported:
+        found.append("list")
+    if owner and rectifying and not pending:
+        found.append("request_extension")
+    if overseer and pending and HazardState(hazard.state) in RECTIFICATION_STATES:
+        found.append("decide_extension")
+    return found
+
+
 def get_hazard(session: Session, actor: Principal, hazard_id: int, *, for_update: bool = False) -> Hazard:
     hazard = repository.get(session, actor, hazard_id, for_update=for_update)
     if hazard is None:

@@ -18,7 +18,7 @@ from zhiben.errors import InvalidInputError, NotFoundError, ZhibenError
 from zhiben.hazard import repository, service
 from zhiben.hazard.domain import HazardLevel, HazardState, Source
 from zhiben.hazard.models import Hazard
-from zhiben.hazard.schemas import AcceptanceIn, HazardCreate, OpinionIn, PlanIn, ReasonIn
+from zhiben.hazard.schemas import AcceptanceIn, HazardCreate, Instant, OpinionIn, PlanIn, ReasonIn
 from zhiben.kit.pagination import PageRequest
 from zhiben.standards import checklist
 from zhiben.web.pages.common import PAGE_SIZES, Web, form_errors, page, pager_of, see_other
@@ -179,6 +179,8 @@ def _detail(
         evidence = repository.evidence(session, hazard.id)
         timeline = audit.history(session, "hazard", str(hazard.id))
         actions = service.actions_for(ctx.principal, hazard)
+        oversight = service.oversight_for(session, ctx.principal, hazard)
+        extensions = repository.extensions(session, hazard.id)
         may_attach = ctx.principal.role != Role.department and hazard.is_open
         return page(
             ctx,
@@ -191,6 +193,8 @@ def _detail(
             timeline=timeline,
             actions=actions,
             may_attach=may_attach,
+            oversight=oversight,
+            extensions=extensions,
             errors=errors or {},
             values=values or {},
             failed=failed,
@@ -270,3 +274,76 @@ def evidence_file(ctx: Web, hazard_id: HazardId, evidence_id: HazardId) -> Respo
             media_type=item.media_type,
             headers={"Content-Disposition": "inline", "X-Content-Type-Options": "nosniff"},
         )
+
+
+class SupervisionForm(BaseModel):
+    deadline_at: Instant
+    document_number: str = Field("", max_length=80)
+
+
+class ExtensionForm(BaseModel):
+    new_deadline_at: Instant
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+async def _oversee(
+    ctx: Web, hazard_id: int, name: str, schema: type[BaseModel], run: Callable[[Session, Any], object]
+) -> Response:
+    values = form_values(await ctx.request.form())
+    body, errors = parse_form(schema, values, ctx.language, instants=("deadline_at", "new_deadline_at"))
+    if body is None:
+        return _detail(ctx, hazard_id, errors=errors, values=values, failed=name, status=422)
+    try:
+        with ctx.write() as session:
+            run(session, body)
+    except ZhibenError as exc:
+        if exc.status == 404:
+            raise
+        return _detail(
+            ctx,
+            hazard_id,
+            errors=form_errors(exc, ctx.language),
+            values=values,
+            failed=name,
+            status=exc.status,
+        )
+    return see_other(f"/hazards/{hazard_id}#oversight")
+
+
+@router.post("/hazards/{hazard_id}/supervision", response_class=HTMLResponse)
+async def list_for_supervision(ctx: Web, hazard_id: HazardId) -> Response:
+    return await _oversee(
+        ctx,
+        hazard_id,
+        "list",
+        SupervisionForm,
+        lambda s, b: service.list_for_supervision(
+            s, ctx.principal, hazard_id, b.deadline_at, b.document_number
+        ),
+    )
+
+
+@router.post("/hazards/{hazard_id}/extensions", response_class=HTMLResponse)
+async def request_extension(ctx: Web, hazard_id: HazardId) -> Response:
+    return await _oversee(
+        ctx,
+        hazard_id,
+        "request_extension",
+        ExtensionForm,
+        lambda s, b: service.request_extension(s, ctx.principal, hazard_id, b.new_deadline_at, b.reason),
+    )
+
+
+class DecisionForm(BaseModel):
+    approve: bool
+
+
+@router.post("/hazards/{hazard_id}/extensions/{extension_id}/decision", response_class=HTMLResponse)
+async def decide_extension(ctx: Web, hazard_id: HazardId, extension_id: HazardId) -> Response:
+    return await _oversee(
+        ctx,
+        hazard_id,
+        "decide_extension",
+        DecisionForm,
+        lambda s, b: service.decide_extension(s, ctx.principal, hazard_id, extension_id, b.approve),
+    )
