@@ -332,6 +332,8 @@ def test_the_dashboard_counts_match_the_registry_and_drill_down(db: Db) -> None:
     county = client.get(f"/dashboard?division={WUZHONG}").text
     assert re.search(r'data-testid="kpi-open">3<', county)
     assert f"/enterprises?division={WUZHONG}" in county
+    workspace = client.get(f"/enterprises/{firm}").text
+    assert 'data-testid="certificates"' in workspace and f"/training/enterprises/{firm}" in workspace
     listing = client.get(f"/enterprises?division={WUZHONG}").text
     assert f'/enterprises/{firm}"' in listing and f'/enterprises/{other}"' not in listing
     nation, _ = client_as(db, Role.regulator, division="")

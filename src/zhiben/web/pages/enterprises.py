@@ -19,6 +19,10 @@ from zhiben.monitoring import repository as monitoring
 from zhiben.monitoring.risk import enterprise_risk, enterprises_with_levels
 from zhiben.monitoring.risk_domain import RiskLevel
 from zhiben.standards import checklist
+from zhiben.training import service as training
+from zhiben.training.domain import ExpiryWarning
+from zhiben.training.models import Certificate
+from zhiben.training.repository import CertificateFilter
 from zhiben.web.pages.common import Web, form_errors, page, pager_of, see_other
 from zhiben.web.pages.forms import form_values
 
@@ -83,6 +87,15 @@ def _workspace(
             PageRequest(1, 20),
         )
         alarm_actions = {row.id: handling.actions_for(ctx.principal, row) for row in alarms.items}
+        certificates: list[Certificate] = []
+        warnings: dict[int, ExpiryWarning] = {}
+        if ctx.principal.role in training.READERS:
+            certificates = list(training.enterprise_certificates(session, ctx.principal, enterprise.id))
+            flt = CertificateFilter(enterprise_id=enterprise.id)
+            warnings = {
+                w.certificate.id: w.warning
+                for w in training.certificate_warnings(session, ctx.principal, flt)
+            }
         return page(
             ctx,
             "enterprise.html",
@@ -97,6 +110,8 @@ def _workspace(
             values=values or {},
             errors=errors or {},
             outcome=outcome,
+            certificates=certificates,
+            certificate_warnings=warnings,
             may_answer=ctx.principal.role
             in (Role.enterprise, Role.regulator, Role.officer, Role.service_provider),
         )
