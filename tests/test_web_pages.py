@@ -310,6 +310,9 @@ def test_an_alarm_is_acknowledged_from_the_console(db: Db) -> None:
         assert uow.session.get(Alarm, alarm_id).state == "acknowledged"  # type: ignore[union-attr]
     live = operator.get("/monitoring/alarms")
     assert live.status_code == 200 and "<html" not in live.text
+    sensors = operator.get(f"/enterprises/{mine}/sensors")  # the workspace's live sensor values
+    assert sensors.status_code == 200 and "CH4-T1" in sensors.text and "1.2" in sensors.text
+    assert "<html" not in sensors.text
 
 
 def test_the_dashboard_counts_match_the_registry_and_drill_down(db: Db) -> None:

@@ -122,6 +122,14 @@ def detail(ctx: Web, enterprise_id: EnterpriseId) -> HTMLResponse:
     return _workspace(ctx, enterprise_id)
 
 
+@router.get("/enterprises/{enterprise_id}/sensors", response_class=HTMLResponse)
+def live_sensors(ctx: Web, enterprise_id: EnterpriseId) -> HTMLResponse:
+    """The sensor table alone, with each sensor's latest value and health, for htmx to refresh."""
+    with ctx.read() as session:
+        sensors = handling.sensors_with_health(session, ctx.principal, enterprise_id)  # 404 outside scope
+        return page(ctx, "partials/sensor_rows.html", sensors=sensors)
+
+
 @router.post("/enterprises/{enterprise_id}/checklist", response_class=HTMLResponse)
 async def answer(ctx: Web, enterprise_id: EnterpriseId) -> Response:
     form = await ctx.request.form()
