@@ -149,8 +149,8 @@ def _triggers(session: Session, ids: set[int], period_start: date) -> dict[int, 
         accidents = select(Accident.enterprise_id, Accident.id, Accident.grade).where(
             Accident.enterprise_id.in_(part), Accident.occurred_at >= year_before
         )
-        for eid, accident_id, grade in session.execute(accidents):
-            add(eid, draw.TriggerKind.accident, f"accident-{accident_id}-{grade}")
+        for eid, accident_id, accident_grade in session.execute(accidents):
+            add(eid, draw.TriggerKind.accident, f"accident-{accident_id}-{accident_grade}")
     return found
 
 
