@@ -53,6 +53,12 @@ def main(argv: list[str]) -> None:
             table = dual_prevention.run()
             (RESULTS / "dual-prevention.md").write_text(table)
             sys.stdout.write(table)
+        elif name == "web":
+            from bench import web
+
+            table = web.run(reuse=reuse)
+            (RESULTS / "web.md").write_text(table)
+            sys.stdout.write(table)
         elif name == "assessment":
             from bench import assessment
 
