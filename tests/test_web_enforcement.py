@@ -350,3 +350,40 @@ def test_an_inspection_is_walked_through_on_the_page_to_its_finish(db: Db, world
     assert owner.get(url).status_code == 200
     assert 'data-testid="do-finish"' not in owner.get(url).text
     assert csrf_of(owner, url)
+
+
+def test_the_plan_form_names_emphasis_programmes_and_keeps_them_on_refusal(
+    db: Db, world: dict[str, object]
+) -> None:
+    client = client_of(db, "planner")
+    blank = client.get("/enforcement/plans/new")
+    assert blank.status_code == 200 and 'data-testid="plan-emphasis"' in blank.text
+    assert 'id="emphasis-ZB-EX-HC-CONTROL"' in blank.text and 'for="emphasis-ZB-EX-HC-CONTROL"' in blank.text
+    form = {
+        "title": "危化品自动化控制专项",
+        "period_start": "2026-04-01",
+        "period_end": "2026-04-30",
+        "sectors": [SECTOR],
+        "quota": "4",
+        "officer_count": "2",
+        "is_unannounced": "on",
+        "mode": "overt",
+        "emphasis": ["ZB-EX-HC-CONTROL", "ZB-EX-IT-DUST"],  # the dust programme covers no chemicals sector
+    }
+    refused = post_form(client, "/enforcement/plans/new", form, token_from="/enforcement/plans/new")
+    assert refused.status_code == 422 and "ZB-EX-IT-DUST" in refused.text
+    assert (
+        'value="ZB-EX-HC-CONTROL" checked' in refused.text and 'value="ZB-EX-IT-DUST" checked' in refused.text
+    )
+    created = post_form(
+        client,
+        "/enforcement/plans/new",
+        {**form, "emphasis": ["ZB-EX-HC-CONTROL"]},
+        token_from="/enforcement/plans/new",
+    )
+    assert created.status_code == 303, created.text
+    shown = client.get(created.headers["location"])
+    assert 'data-testid="plan-emphasis"' in shown.text and "ZB-EX-HC-CONTROL" in shown.text
+    with db.uow(write=False) as uow:
+        plan = uow.session.scalars(select(EnforcementPlan)).one()
+        assert service.public(plan)["emphasis"] == ["ZB-EX-HC-CONTROL"]

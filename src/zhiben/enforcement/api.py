@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from zhiben.auth.api import ERROR_RESPONSES, MAX_ID, Ctx, ObjectId
-from zhiben.enforcement import repository, service
+from zhiben.enforcement import programmes, repository, service
 from zhiben.enforcement.models import Inspection
 
 router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement"], responses=ERROR_RESPONSES)
@@ -26,6 +26,12 @@ class PlanCreate(BaseModel):
     officer_count: int = Field(ge=0, le=10_000)
     is_unannounced: bool = True
     mode: Literal["overt", "covert"] = "overt"
+    emphasis: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="codes of emphasis programmes (专项, GET /api/v1/enforcement/emphasis-programmes): the "
+        "enterprises each selects get its trigger in the draw and its questions on their inspections",
+    )
 
 
 class PlanRead(BaseModel):
@@ -41,8 +47,42 @@ class PlanRead(BaseModel):
     mode: str
     state: str
     pool_size: int
+    emphasis: list[str] = Field(description="the emphasis programmes the plan named, sealed with its inputs")
     inputs_sha256: str = Field(description="SHA-256 of the frozen draw inputs, published before the draw")
     commitment: str = Field(description="SHA-256 commitment to the secret seed, published before the draw")
+
+
+class LocalText(BaseModel):
+    zh: str
+    en: str
+
+
+class ProgrammeQuestion(BaseModel):
+    text: LocalText
+    cites: str = Field(description="the clause the question restates")
+    verification: str = Field(description="how well the reference verified the fact: V, V2 or R")
+
+
+class ProgrammeRead(BaseModel):
+    code: str
+    status: Literal["example", "official"] = Field(
+        description="example: the platform's own example, not a campaign an authority issued"
+    )
+    document: str = Field(description="the issuing document of an official programme")
+    title: LocalText
+    basis: LocalText
+    sectors: list[str]
+    selects: str = Field(description="`all` enterprises of its sectors, or `open_hazards`")
+    open_hazards: list[dict[str, Any]] = Field(
+        description="with `open_hazards`: [{pack, clauses}] an open hazard's citation must be in (clauses "
+        "null: any clause of the pack)"
+    )
+    questions: list[ProgrammeQuestion]
+
+
+class ProgrammeList(BaseModel):
+    version: str
+    items: list[ProgrammeRead]
 
 
 class InspectionRead(BaseModel):
@@ -104,9 +144,21 @@ def create_plan(ctx: Ctx, body: PlanCreate) -> PlanRead:
         body.officer_count,
         body.is_unannounced,
         body.mode,
+        tuple(body.emphasis),
     )
     with ctx.write() as session:
         return _plan(service.create_plan(session, ctx.principal, draft))
+
+
+@router.get("/emphasis-programmes", response_model=ProgrammeList)
+def list_programmes(ctx: Ctx) -> ProgrammeList:
+    """The emphasis programmes (专项检查) a plan may name: sectors, selection rule and question set; public
+    data, the same for every signed-in caller."""
+    catalogue = programmes.load_catalogue()
+    return ProgrammeList(
+        version=catalogue.version,
+        items=[ProgrammeRead.model_validate(programmes.document(p)) for p in catalogue.programmes],
+    )
 
 
 @router.get("/plans/{plan_id}", response_model=PlanRead)

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from zhiben.cli.runtime import EXIT_INPUT, console, emit_json, fail, runtime_of
-from zhiben.enforcement import draw, officers, service
+from zhiben.enforcement import draw, officers, programmes, service
 
 enforcement_app = typer.Typer(help="Enforcement (执法): plans, draws and inspections.", no_args_is_help=True)
 
@@ -75,3 +76,31 @@ def officer_profile(
         saved = officers.set_profile(uow.session, actor, officers.officer_id_of(uow.session, user), draft)
         document = officers.document(saved)
     emit_json(document)
+
+
+@enforcement_app.command("programmes")
+def list_programmes(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The emphasis programmes (专项检查) a plan may name: code, sectors, selection rule, questions."""
+    catalogue = programmes.load_catalogue()
+    if as_json:
+        emit_json(
+            {"version": catalogue.version, "items": [programmes.document(p) for p in catalogue.programmes]}
+        )
+        return
+    table = Table(title=f"专项检查 emphasis programmes {catalogue.version}")
+    table.add_column("code 编号", no_wrap=True)
+    for column in ("title 名称", "status", "sectors 行业", "selects 选取", "questions 问题"):
+        table.add_column(column)
+    for p in catalogue.programmes:
+        rule = (
+            "all 全部"
+            if p.selects_all
+            else "open hazards 未销号隐患: "
+            + "; ".join(
+                f"{r.pack} {','.join(sorted(r.clauses, key=programmes.clause_order)) if r.clauses else '*'}"
+                for r in p.open_hazards
+            )
+        )
+        status = "example 平台示例" if p.status == "example" else f"official {p.document}"
+        table.add_row(p.code, p.title.zh, status, "\n".join(p.sectors), rule, str(len(p.questions)))
+    console.print(table)

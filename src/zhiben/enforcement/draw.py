@@ -127,6 +127,9 @@ class DrawParams:
     officer_count: int
     colour_minimums: Mapping[Colour, int] = field(default_factory=dict)
     officer_sectors: frozenset[str] | None = None  # officers must be qualified for one of these; None: any
+    # emphasis programmes (专项) the plan names: code → its questions, sealed with the inputs so the
+    # questions attached after the draw are those announced; the draw itself reads only the triggers
+    emphasis: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -279,17 +282,20 @@ def _check(inputs: DrawInputs, seed: bytes) -> None:
 def inputs_document(inputs: DrawInputs) -> dict[str, Any]:
     """The canonical inputs: every list that has no meaning in its order is sorted."""
     p, policy = inputs.params, inputs.policy
+    params: dict[str, Any] = {
+        "plan_id": p.plan_id,
+        "quota": p.quota,
+        "random_share_pct": p.random_share_pct,
+        "control_size": p.control_size,
+        "officer_count": p.officer_count,
+        "colour_minimums": {c.value: n for c, n in p.colour_minimums.items() if n},
+        "officer_sectors": None if p.officer_sectors is None else sorted(p.officer_sectors),
+    }
+    if p.emphasis:  # only when named, so the inputs of a plan without programmes hash as before
+        params["emphasis"] = {code: list(questions) for code, questions in sorted(p.emphasis.items())}
     return {
         "algorithm": ALGORITHM,
-        "params": {
-            "plan_id": p.plan_id,
-            "quota": p.quota,
-            "random_share_pct": p.random_share_pct,
-            "control_size": p.control_size,
-            "officer_count": p.officer_count,
-            "colour_minimums": {c.value: n for c, n in p.colour_minimums.items() if n},
-            "officer_sectors": None if p.officer_sectors is None else sorted(p.officer_sectors),
-        },
+        "params": params,
         "policy": {
             "version": policy.version,
             "colours": [[c.value, w] for c, w in policy.colours],  # order = tie-break order
@@ -336,6 +342,7 @@ def inputs_from_document(doc: Mapping[str, Any]) -> DrawInputs:
         officer_count=_integer(p, "officer_count"),
         colour_minimums={Colour(c): int(n) for c, n in p["colour_minimums"].items()},
         officer_sectors=None if p["officer_sectors"] is None else frozenset(p["officer_sectors"]),
+        emphasis={str(c): tuple(str(q) for q in qs) for c, qs in p.get("emphasis", {}).items()},
     )
     pol = Policy(
         version=policy["version"],

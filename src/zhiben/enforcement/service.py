@@ -10,7 +10,7 @@ verify-draw`). The seed stays in the database, unread by any endpoint, until the
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,9 +22,9 @@ from zhiben.audit import service as audit
 from zhiben.auth.domain import Principal, Role
 from zhiben.auth.models import User
 from zhiben.db.uow import session_clock
-from zhiben.enforcement import draw, repository
+from zhiben.enforcement import draw, programmes, repository
 from zhiben.enforcement.domain import MIN_TEAM, InspectionFacts, is_confidential, is_planning_regulator
-from zhiben.enforcement.models import EnforcementPlan, Inspection, InspectionOfficer
+from zhiben.enforcement.models import EmphasisQuestion, EnforcementPlan, Inspection, InspectionOfficer
 from zhiben.enterprise.domain import SECTOR_BY_CODE, sector_family
 from zhiben.enterprise.models import Enterprise, Facility
 from zhiben.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
@@ -46,6 +46,7 @@ class PlanDraft:
     officer_count: int
     is_unannounced: bool = True
     mode: str = "overt"
+    emphasis: tuple[str, ...] = ()  # codes of emphasis programmes (data/emphasis_programmes.yaml)
 
 
 def _check(draft: PlanDraft) -> None:
@@ -63,6 +64,10 @@ def _check(draft: PlanDraft) -> None:
         problems.append(("officer_count", "range", "0 to 10,000 officers"))
     if draft.mode not in MODES:
         problems.append(("mode", "unknown", "overt (明查) or covert (暗访)"))
+    try:
+        programmes.resolve(draft.emphasis, [s for s in draft.sectors if s in SECTOR_BY_CODE])
+    except InvalidInputError as error:
+        problems += [(f["field"], f["reason"], f["message"]) for f in error.details["fields"]]
     if problems:
         raise InvalidInputError.of(problems)
 
@@ -73,7 +78,11 @@ def _require_planner(actor: Principal) -> None:
 
 
 def _pool(
-    session: Session, actor: Principal, sectors: tuple[str, ...], period_start: date
+    session: Session,
+    actor: Principal,
+    sectors: tuple[str, ...],
+    period_start: date,
+    emphasis: tuple[programmes.Programme, ...] = (),
 ) -> tuple[draw.Candidate, ...]:
     prefix = actor.prefix
     wanted = set(sectors)
@@ -89,6 +98,10 @@ def _pool(
         if sector in wanted or sector_family(sector) in wanted
     ]
     found = _triggers(session, {eid for eid, _, _, _ in rows}, period_start)
+    for eid, kind, ref in _emphasis_triggers(
+        session, [(eid, sector) for eid, sector, _, _ in rows], emphasis
+    ):
+        found.setdefault(eid, set()).add(draw.Trigger(kind, ref))
     return tuple(
         draw.Candidate(
             str(eid),
@@ -154,6 +167,29 @@ def _triggers(session: Session, ids: set[int], period_start: date) -> dict[int, 
     return found
 
 
+def _emphasis_triggers(
+    session: Session, rows: list[tuple[int, str]], emphasis: tuple[programmes.Programme, ...]
+) -> list[tuple[int, draw.TriggerKind, str]]:
+    """(enterprise, emphasis, programme code) for each enterprise of the pool a named programme selects:
+    of a sector it covers, and either every such enterprise (`select: all`) or those with an open hazard
+    whose stored citation is in one of its clause lists (pack and clause)."""
+    found = []
+    for programme in emphasis:
+        covered = sorted(eid for eid, sector in rows if programme.covers(sector))
+        if programme.selects_all:
+            chosen = set(covered)
+        else:
+            chosen = set()
+            for start in range(0, len(covered), 1000):
+                part = covered[start : start + 1000]
+                query = select(Hazard.enterprise_id, Hazard.citation).where(
+                    Hazard.enterprise_id.in_(part), Hazard.is_open.is_(True), Hazard.citation.is_not(None)
+                )
+                chosen |= {eid for eid, citation in session.execute(query) if programme.cites(citation)}
+        found += [(eid, draw.TriggerKind.emphasis, programme.code) for eid in sorted(chosen)]
+    return found
+
+
 def _officers(session: Session, actor: Principal) -> tuple[draw.Officer, ...]:
     """The certified officers of the division. Certificates are not recorded yet (training and
     certificates come with the governance issue), so every active officer counts as certified."""
@@ -195,8 +231,10 @@ def create_plan(session: Session, actor: Principal, plan_draft: PlanDraft) -> En
     session.add(plan)
     session.flush()
     policy = draw.load_policy()
+    named = programmes.resolve(plan_draft.emphasis, plan_draft.sectors)
     params = draw.default_params(f"plan-{plan.id}", plan_draft.quota, plan_draft.officer_count, policy)
-    pool = _pool(session, actor, plan_draft.sectors, plan_draft.period_start)
+    params = replace(params, emphasis={p.code: p.stored_questions for p in named})
+    pool = _pool(session, actor, plan_draft.sectors, plan_draft.period_start, named)
     inputs = draw.DrawInputs(params, policy, pool, _officers(session, actor))
     seed = secrets.token_bytes(32)
     sealed = draw.seal(inputs, seed)
@@ -230,9 +268,15 @@ def public(plan: EnforcementPlan) -> dict[str, Any]:
         "mode": plan.mode,
         "state": plan.state,
         "pool_size": len(plan.inputs.get("pool", [])),
+        "emphasis": emphasis_of(plan),
         "inputs_sha256": plan.inputs_sha256,
         "commitment": plan.commitment,
     }
+
+
+def emphasis_of(plan: EnforcementPlan) -> list[str]:
+    """The codes of the emphasis programmes the plan named, as sealed in its draw inputs."""
+    return sorted(plan.inputs.get("params", {}).get("emphasis", {}))
 
 
 def get_plan(session: Session, actor: Principal, plan_id: int) -> EnforcementPlan:
@@ -260,6 +304,8 @@ def run_plan_draw(session: Session, actor: Principal, plan_id: int) -> Enforceme
     now = session_clock(session).now()
     plan.record, plan.state, plan.drawn_at = draw.record_document(record), "drawn", now
     why = {t["enterprise_id"]: t for t in plan.record["result"]["targets"]}  # stored with each inspection
+    questions = record.inputs.params.emphasis  # as sealed: the questions announced with the plan
+    attached: dict[str, int] = {}
     enterprises = {
         e.id: e
         for e in session.scalars(
@@ -268,22 +314,32 @@ def run_plan_draw(session: Session, actor: Principal, plan_id: int) -> Enforceme
     }
     for selection in record.result.targets:
         enterprise = enterprises[int(selection.enterprise_id)]
-        session.add(
-            Inspection(
-                plan_id=plan.id,
-                enterprise_id=enterprise.id,
-                county_code=enterprise.county_code,
-                city_code=enterprise.city_code,
-                province_code=enterprise.province_code,
-                sector=enterprise.sector,
-                planning_division=plan.division_code,
-                is_unannounced=plan.is_unannounced,
-                mode=plan.mode,
-                selection=why[selection.enterprise_id],
-                state="planned",
-                created_at=now,
-            )
+        inspection = Inspection(
+            plan_id=plan.id,
+            enterprise_id=enterprise.id,
+            county_code=enterprise.county_code,
+            city_code=enterprise.city_code,
+            province_code=enterprise.province_code,
+            sector=enterprise.sector,
+            planning_division=plan.division_code,
+            is_unannounced=plan.is_unannounced,
+            mode=plan.mode,
+            selection=why[selection.enterprise_id],
+            state="planned",
+            created_at=now,
         )
+        session.add(inspection)
+        codes = sorted(
+            {t.ref for t in selection.triggers if t.kind is draw.TriggerKind.emphasis} & set(questions)
+        )
+        if codes:
+            session.flush()
+            for code in codes:
+                attached[code] = attached.get(code, 0) + 1
+                session.add_all(
+                    EmphasisQuestion(inspection_id=inspection.id, programme=code, question=text)
+                    for text in questions[code]
+                )
     session.flush()
     audit.record(
         session,
@@ -295,7 +351,8 @@ def run_plan_draw(session: Session, actor: Principal, plan_id: int) -> Enforceme
             "seed": plan.seed_hex,
             "targets": len(record.result.targets),
             "officers": len(record.result.officers),
-        },
+        }
+        | ({"emphasis": {c: attached.get(c, 0) for c in sorted(questions)}} if questions else {}),
     )
     return plan
 

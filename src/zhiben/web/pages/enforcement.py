@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from zhiben.audit import service as audit
 from zhiben.auth.api import MAX_ID
 from zhiben.auth.domain import Principal, Role
-from zhiben.enforcement import inspecting, paperwork, repository, service, staffing, teams
+from zhiben.enforcement import inspecting, paperwork, programmes, repository, service, staffing, teams
 from zhiben.enforcement.api import PlanCreate
 from zhiben.enforcement.domain import MIN_TEAM, is_planning_regulator
 from zhiben.enforcement.inspection_api import (
@@ -125,7 +125,13 @@ def start(
 
 def _plan_form(ctx: Web, values: dict[str, Any], errors: dict[str, str], status: int = 200) -> HTMLResponse:
     return page(
-        ctx, "enforcement/plan_new.html", status=status, values=values, errors=errors, sectors=SECTORS
+        ctx,
+        "enforcement/plan_new.html",
+        status=status,
+        values=values,
+        errors=errors,
+        sectors=SECTORS,
+        programmes=programmes.load_catalogue().programmes,
     )
 
 
@@ -133,14 +139,18 @@ def _plan_form(ctx: Web, values: dict[str, Any], errors: dict[str, str], status:
 def plan_form(ctx: Web) -> HTMLResponse:
     if not _planner(ctx.principal):
         raise PermissionDeniedError(action="enforcement.plan")
-    values = {"is_unannounced": "on", "mode": "overt", "officer_count": "4", "sectors": []}
+    values = {"is_unannounced": "on", "mode": "overt", "officer_count": "4", "sectors": [], "emphasis": []}
     return _plan_form(ctx, values, {})
 
 
 @router.post("/enforcement/plans/new", response_class=HTMLResponse)
 async def create_plan(ctx: Web) -> Response:
     form = await ctx.request.form()
-    values: dict[str, Any] = {**form_values(form), "sectors": [str(s) for s in form.getlist("sectors")]}
+    values: dict[str, Any] = {
+        **form_values(form),
+        "sectors": [str(s) for s in form.getlist("sectors")],
+        "emphasis": [str(c) for c in form.getlist("emphasis")],
+    }
     data = {k: v for k, v in values.items() if k in PlanCreate.model_fields and v != ""}
     data["is_unannounced"] = values.get("is_unannounced") == "on"
     body, errors = _validate(PlanCreate, data, ctx.language)
@@ -155,6 +165,7 @@ async def create_plan(ctx: Web) -> Response:
         body.officer_count,
         body.is_unannounced,
         body.mode,
+        tuple(body.emphasis),
     )
     try:
         with ctx.write() as session:
