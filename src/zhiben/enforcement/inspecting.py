@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhiben.audit import service as audit
@@ -477,30 +478,55 @@ def issuer(session: Session, division_code: str) -> tuple[str, str]:
     return f"{division.name}应急管理局", f"（{division.name}）应急"
 
 
+SEQUENCE_CONSTRAINT = "uq_enforcement_document_numbers_sequence"
+NUMBER_ATTEMPTS = 20
+
+
+def _sequence_clash(error: IntegrityError) -> bool:
+    """Whether the insert lost the race for a sequence number (and not some other constraint): PostgreSQL
+    names the constraint; SQLite names the columns."""
+    diag = getattr(error.orig, "diag", None)
+    if diag is not None and getattr(diag, "constraint_name", None):
+        return bool(diag.constraint_name == SEQUENCE_CONSTRAINT)
+    return "enforcement_document_numbers.sequence" in str(error.orig)
+
+
 def allocate_number(
     session: Session, inspection: models.Inspection, kind: str, object_id: int
 ) -> models.EnforcementDocumentNumber:
-    """The next number of this kind in the planning division's year."""
+    """The next number of this kind in the planning division's year: max(sequence) + 1, inserted in a
+    savepoint. Two transactions may read the same maximum; the unique constraint lets one insert win, and
+    the other, refused on it, rolls back only its savepoint, reads the maximum again (read committed: it
+    now sees the winner's row) and takes the next number. So numbers stay consecutive, with no gap and
+    no counter table. SQLite serialises writing transactions, so there the first attempt always wins."""
+    session.flush()  # only the number row is in the savepoint, so a refusal rolls back nothing else
     now = _now(session)
     year = now.astimezone(SHANGHAI).year
     N = models.EnforcementDocumentNumber
-    last = session.scalar(
-        select(func.max(N.sequence)).where(
-            N.planning_division == inspection.planning_division, N.kind == kind, N.year == year
+    for _ in range(NUMBER_ATTEMPTS):
+        last = session.scalar(
+            select(func.max(N.sequence)).where(
+                N.planning_division == inspection.planning_division, N.kind == kind, N.year == year
+            )
         )
-    )
-    row = N(
-        inspection_id=inspection.id,
-        kind=kind,
-        object_id=object_id,
-        planning_division=inspection.planning_division,
-        year=year,
-        sequence=(last or 0) + 1,
-        issued_at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
+        row = N(
+            inspection_id=inspection.id,
+            kind=kind,
+            object_id=object_id,
+            planning_division=inspection.planning_division,
+            year=year,
+            sequence=(last or 0) + 1,
+            issued_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError as error:
+            if not _sequence_clash(error):
+                raise
+            continue
+        return row
+    raise ConflictError(reason=f"no free {kind} number after {NUMBER_ATTEMPTS} attempts: try again")
 
 
 def render_number(session: Session, row: models.EnforcementDocumentNumber) -> str:
