@@ -36,6 +36,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/accidents", "nav.accidents"),
         ("/tipoffs", "nav.tipoffs"),
         ("/assessment", "nav.assessment"),
+        ("/dualprevention", "nav.dualprevention"),
     ),
     Role.officer: (
         ("/enforcement", "nav.enforcement"),
@@ -48,6 +49,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/hazards", "nav.hazards"),
         ("/monitoring", "nav.monitoring"),
         ("/training", "nav.certificates"),
+        ("/dualprevention", "nav.dualprevention"),
     ),
     Role.service_provider: (
         ("/enterprises", "nav.enterprises"),
@@ -64,6 +66,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/governance", "nav.governance"),
         ("/standards", "nav.standards"),
         ("/assessment", "nav.assessment"),
+        ("/dualprevention", "nav.dualprevention"),
     ),
 }
 

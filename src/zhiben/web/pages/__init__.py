@@ -6,6 +6,7 @@ from zhiben.web.pages import (
     auth,
     chain,
     dashboard,
+    dualprevention,
     enforcement,
     enterprises,
     governance,
@@ -34,4 +35,5 @@ PAGE_ROUTERS = (
     training.router,
     insurance.router,
     assessment.router,
+    dualprevention.router,
 )

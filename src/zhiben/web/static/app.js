@@ -75,7 +75,27 @@ async function mapChart(element, data) {
   return chart;
 }
 
-const CHARTS = { trend: trendChart, bars: barsChart, map: mapChart };
+function riskPieChart(element, data) {
+  const pie = data.pie;
+  const items = pie.items.filter((item) => item.value > 0);
+  const chart = echarts.init(element);
+  const option = {
+    tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
+    legend: { top: 0, type: "scroll", data: pie.items.map((item) => item.label) },
+    series: [{
+      type: "pie",
+      radius: ["35%", "62%"],
+      center: ["50%", "58%"],
+      label: { formatter: "{c}" },
+      data: pie.items.map((item) => ({ name: item.label, value: item.value, itemStyle: { color: RISK_COLOURS[item.colour] } })),
+    }],
+  };
+  if (!items.length) option.title = { text: pie.empty, left: "center", top: "middle", textStyle: { fontSize: 14, color: "#5f6b7a" } };
+  chart.setOption(option);
+  return chart;
+}
+
+const CHARTS = { trend: trendChart, bars: barsChart, map: mapChart, riskpie: riskPieChart };
 
 async function drawCharts(root) {
   if (typeof echarts === "undefined") return;
