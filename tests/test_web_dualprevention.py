@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tests.builders import Db
 from tests.web_helpers import login, post_form
-from zhiben.auth.domain import Principal, Role
+from zhiben.auth.domain import SYSTEM, Principal, Role
 from zhiben.dualprevention import service
 from zhiben.dualprevention.models import CheckRecord
 from zhiben.hazard.models import Hazard
@@ -207,7 +207,11 @@ def test_the_regulator_page_lists_the_enterprise_with_its_completion(db: Db) -> 
     for key, value in (("enterprises", 1), ("due", 25), ("done", 2), ("missed", 8)):
         assert f'data-testid="dp-total-{key}">{value}<' in html
     assert 'data-testid="dp-total-completion">8.0%<' in html
-    assert "pager-status" in html
+    second = db.enterprise(county=COUNTY, name="第二家双控企业")
+    db.act(service.create_unit, SYSTEM, second, service.UnitDraft("仓库", "area", "储运部", "张伟"))
+    paged = client.get(f"/dualprevention?division={COUNTY}&size=1&page=2").text
+    assert len(re.findall(r'data-testid="dp-row-\d+"', paged)) == 1 and f"dp-row-{second}" in paged
+    assert "第 2 / 2 页，共 2 条" in paged
     drill = client.get(f"/dualprevention/enterprises/{w.firm}")
     assert drill.status_code == 200 and 'data-testid="dp-check-form"' not in drill.text  # reads only
     assert ("/dualprevention", "nav.dualprevention") in NAVIGATION[Role.regulator]
@@ -234,3 +238,27 @@ def test_others_get_404(db: Db, who: str) -> None:
     assert posted.status_code == 404
     if who == "far":
         assert client.get(f"/dualprevention?division={COUNTY}").status_code == 404
+
+
+def test_the_quarters_self_inspection_is_answered_through_its_own_path(db: Db) -> None:
+    w = world(db)
+    client = client_of(db, "dp-owner")
+    path = f"/dualprevention/enterprises/{w.firm}"
+    answers = {
+        "fact.special_operators_without_certificate": "false",
+        "fact.key_process_unit_not_automated": "false",
+    }
+    refused = post_form(
+        client, f"{path}/self-inspection", answers | {"fact.tank_farm_mhi_grade": "很高"}, token_from=path
+    )
+    assert refused.status_code == 422, refused.text
+    assert (
+        'name="fact.tank_farm_mhi_grade" value="很高"' in refused.text
+        and 'data-testid="field-error"' in refused.text
+    )
+    assert re.search(r'data-testid="dp-si-status">已答 0 / \d+ 项', refused.text)
+    saved = post_form(client, f"{path}/self-inspection", answers, token_from=path)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?answered=1#self-inspection")
+    shown = client.get(saved.headers["location"]).text
+    assert 'data-testid="dp-si-saved"' in shown
+    assert re.search(r'data-testid="dp-si-status">已答 2 / \d+ 项', shown)

@@ -81,13 +81,13 @@ function riskPieChart(element, data) {
   const chart = echarts.init(element);
   const option = {
     tooltip: { trigger: "item", formatter: "{b}: {c} ({d}%)" },
-    legend: { top: 0, type: "scroll", data: pie.items.map((item) => item.label) },
+    legend: { top: 0, type: "scroll", data: items.map((item) => item.label) },
     series: [{
       type: "pie",
       radius: ["35%", "62%"],
       center: ["50%", "58%"],
       label: { formatter: "{c}" },
-      data: pie.items.map((item) => ({ name: item.label, value: item.value, itemStyle: { color: RISK_COLOURS[item.colour] } })),
+      data: items.map((item) => ({ name: item.label, value: item.value, itemStyle: { color: RISK_COLOURS[item.colour] } })),
     }],
   };
   if (!items.length) option.title = { text: pie.empty, left: "center", top: "middle", textStyle: { fontSize: 14, color: "#5f6b7a" } };
