@@ -196,8 +196,10 @@ class Ingestor:
     """Ingests batches of messages. Keep one per worker: it caches the engine's view of each sensor
     (rebuilt when the sensor's version changes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, apply_events: alarms.EventWriter | None = None) -> None:
         self._sensors: dict[int, tuple[int, domain.Sensor]] = {}
+        # how the engine's events reach the alarm records; the reference is passed by tests and benches
+        self._apply_events = apply_events or alarms.apply_engine_events
 
     def _engine_sensor(self, row: Sensor) -> domain.Sensor:
         cached = self._sensors.get(row.id)
@@ -311,9 +313,8 @@ class Ingestor:
         report.events = len(events)
         report.event_list = events
         if events:
-            event_ids = sorted({int(e.sensor_id) for e in events})
-            rows = {str(r.id): r for r in session.scalars(select(Sensor).where(Sensor.id.in_(event_ids)))}
-            applied = alarms.apply_engine_events(session, rows, events)
+            points = alarms.point_sensors(session, (int(e.sensor_id) for e in events))
+            applied = self._apply_events(session, points, events)
             report.alarms_opened, report.alarms_closed = applied.opened, applied.closed
         session.flush()
         return report
@@ -452,9 +453,8 @@ def sweep(
     events = result.events.to_events(table)
     report.events, report.event_list = len(events), events
     if events:
-        ids = sorted({int(e.sensor_id) for e in events})
-        rows = {str(r.id): r for r in session.scalars(select(Sensor).where(Sensor.id.in_(ids)))}
-        applied = alarms.apply_engine_events(session, rows, events)
+        event_sensors = alarms.point_sensors(session, (int(e.sensor_id) for e in events))
+        applied = ingestor._apply_events(session, event_sensors, events)
         report.alarms_opened, report.alarms_closed = applied.opened, applied.closed
     session.flush()
     return points[-1].id, report

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -114,7 +114,12 @@ def engine_sensor(row: Sensor) -> domain.Sensor:
     )
 
 
-def rationale_for(row: Sensor, condition: str) -> tuple[Priority, int]:
+class HasRationale(Protocol):
+    @property
+    def rationale(self) -> dict[str, Any]: ...
+
+
+def rationale_for(row: HasRationale, condition: str) -> tuple[Priority, int]:
     record = row.rationale.get(condition) or DEFAULT_RATIONALE.get(condition) or DEFAULT_RATIONALE["offline"]
     return Priority(record["priority"]), int(record["response_s"])
 
