@@ -65,6 +65,13 @@ def main(argv: list[str]) -> None:
             table = assessment.run()
             (RESULTS / "assessment.md").write_text(table)
             sys.stdout.write(table)
+        elif name == "alarm-flood":
+            from bench import alarm_flood
+
+            section = alarm_flood.run()  # one section per database: ZHIBEN_BENCH_DATABASE_URL picks it
+            path = RESULTS / "alarm-flood.md"
+            path.write_text(alarm_flood.merge(path.read_text() if path.exists() else "", section))
+            sys.stdout.write(section)
         elif name == "enforcement":
             table = enforcement.run()
             (RESULTS / "enforcement.md").write_text(table)
