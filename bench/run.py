@@ -20,6 +20,9 @@ def main(argv: list[str]) -> None:
         "enforcement",
         "enforcement-teams",
         "dual-prevention",
+        "assessment",
+        "web",
+        "alarm-flood",
     ]
     RESULTS.mkdir(exist_ok=True)
     for name in names:

@@ -59,12 +59,19 @@ def run(reuse: bool = False, runs: int = 7) -> str:
     url = os.environ.get("ZHIBEN_BENCH_WEB_DATABASE_URL", DEFAULT_URL)
     seed_s, reused = _seeded(url, reuse)
     engine = make_engine(url)
-    settings = Settings(database_url=url, secret_key="bench-secret-key-0123456789-abcdef",
-                        overdue_job_minutes=0, monitoring_job_seconds=0, risk_job_minutes=0)
+    settings = Settings(
+        database_url=url,
+        secret_key="bench-secret-key-0123456789-abcdef",
+        overdue_job_minutes=0,
+        monitoring_job_seconds=0,
+        risk_job_minutes=0,
+    )
     client = TestClient(create_app(settings, clock=FrozenClock(AS_OF), engine=engine))
     with UnitOfWork(make_session_factory(engine), FrozenClock(AS_OF), write=False) as uow:
         hazards = uow.session.scalar(select(func.count()).select_from(Hazard)) or 0
-        size = uow.session.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar()
+        size = uow.session.execute(
+            text("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        ).scalar()
     rows = []
 
     def timed(who: str, path: str) -> None:
@@ -109,5 +116,3 @@ def run(reuse: bool = False, runs: int = 7) -> str:
         f"- Excel export of Suzhou's hazards (`/hazards/export.xlsx?division=320500`): {len(exported.content):,} "
         f"bytes in {export_s:.2f} s (login included)\n"
     )
-
-
