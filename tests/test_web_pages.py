@@ -493,3 +493,22 @@ def test_listing_and_an_extension_go_through_the_hazard_page_by_the_right_users(
         assert uow.session.scalars(select(Supervision.level)).one() == "county"
     assert manager.post(f"/hazards/{hazard_id}/supervision", data={"csrf": csrf_of(manager, "/hazards"),
                         "deadline_at": later}).status_code == 403
+
+
+def test_the_workspace_checklist_answers_count_for_the_quarter_and_a_met_clause_raises_the_hazard(db: Db) -> None:
+    from zhiben.dualprevention.self_inspection import ACTION
+
+    firm = db.enterprise(county=WUZHONG, sector="hazchem_production")
+    manager, _ = client_as(db, Role.enterprise, enterprise_id=firm)
+    page = manager.get(f"/enterprises/{firm}").text
+    assert 'name="fact.principal_or_safety_manager_not_certified"' in page
+    refused = post_form(manager, f"/enterprises/{firm}/checklist",
+                        {"fact.principal_or_safety_manager_not_certified": "perhaps"}, token_from=f"/enterprises/{firm}")
+    assert refused.status_code == 422 and 'data-testid="field-error"' in refused.text
+    met = post_form(manager, f"/enterprises/{firm}/checklist",
+                    {"fact.principal_or_safety_manager_not_certified": "true"}, token_from=f"/enterprises/{firm}")
+    assert met.status_code == 200 and 'data-testid="checklist-met"' in met.text
+    with db.uow(write=False) as uow:
+        hazard = uow.session.scalars(select(Hazard).where(Hazard.enterprise_id == firm)).one()
+        assert hazard.level == "major" and f"/hazards/{hazard.id}" in met.text
+        assert uow.session.scalars(select(AuditEntry).where(AuditEntry.action == ACTION)).first() is not None

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from zhiben.auth.api import MAX_ID
 from zhiben.auth.domain import Role
+from zhiben.dualprevention.self_inspection import answer_self_inspection
 from zhiben.enterprise.service import EnterpriseFilter
 from zhiben.errors import NotFoundError, ZhibenError
 from zhiben.hazard import repository as hazards
@@ -141,14 +142,18 @@ async def answer(ctx: Web, enterprise_id: EnterpriseId) -> Response:
     }
     try:
         with ctx.write() as session:
-            outcome = checklist.answer(
-                session, ctx.principal, enterprise_id, answers, checklist.installed_packs()
-            )
+            if ctx.principal.role == Role.enterprise:  # the enterprise's own answers are its self-inspection
+                outcome, _ = answer_self_inspection(session, ctx.principal, enterprise_id, answers)
+            else:
+                outcome = checklist.answer(
+                    session, ctx.principal, enterprise_id, answers, checklist.installed_packs()
+                )
     except ZhibenError as exc:
         if exc.status == 404:
             raise
-        errors = {
-            f"fact.{k}" if k and k != "answers" else k: v for k, v in form_errors(exc, ctx.language).items()
+        errors = {  # the service names a wrong answer `answers.<fact>`; its field here is `fact.<fact>`
+            f"fact.{k.removeprefix('answers.')}" if k.startswith("answers.") else k: v
+            for k, v in form_errors(exc, ctx.language).items()
         }
         return _workspace(ctx, enterprise_id, values=values, errors=errors, status=exc.status)
     if outcome.met:
