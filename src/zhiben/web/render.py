@@ -32,11 +32,9 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
         ("/enterprises", "nav.enterprises"),
         ("/monitoring", "nav.monitoring"),
         ("/enforcement", "nav.enforcement"),
-        ("/chain", "nav.chain"),
-        ("/accidents", "nav.accidents"),
-        ("/tipoffs", "nav.tipoffs"),
-        ("/assessment", "nav.assessment"),
         ("/dualprevention", "nav.dualprevention"),
+        ("/governance", "nav.governance"),  # chain, accidents, tip-offs, certificates, insurance
+        ("/assessment", "nav.assessment"),
     ),
     Role.officer: (
         ("/enforcement", "nav.enforcement"),
