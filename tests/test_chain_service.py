@@ -260,3 +260,19 @@ def test_the_demo_hook_leaves_a_gap_in_suzhou_and_refers_one_hazard(db: Db) -> N
     housing = db.user(Role.department, division="320500", sectors="construction,urban_gas")
     assert [r.id for r in db.act(service.list_referrals, housing)] == [made["referral"]]
     assert db.act(service.seed_chain_demo, SYSTEM)["referral"] is None  # idempotent
+
+
+def test_referrals_are_paged_in_sql_within_the_callers_scope(db: Db) -> None:
+    from zhiben.kit.pagination import PageRequest
+
+    regulator = db.user(Role.regulator, division=CITY)
+    for _ in range(3):
+        referred(db, regulator)
+    referred(db, regulator, department="transport")
+    first = db.act(service.page_referrals, regulator, PageRequest(1, 3))
+    second = db.act(service.page_referrals, regulator, PageRequest(2, 3))
+    assert first.total == 4 and len(first.items) == 3 and len(second.items) == 1
+    assert {r.id for r in first.items}.isdisjoint(r.id for r in second.items)
+    housing = db.user(Role.department, division=CITY, sectors="urban_gas")
+    theirs = db.act(service.page_referrals, housing, PageRequest(1, 10))
+    assert theirs.total == 3 and {r.department for r in theirs.items} == {"housing_construction"}

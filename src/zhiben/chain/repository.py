@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, select, true
+from sqlalchemy import ColumnElement, and_, false, func, select, true
 from sqlalchemy.orm import Session
 
 from zhiben.auth.domain import Principal, Role
@@ -14,6 +14,7 @@ from zhiben.auth.scope import ScopedColumns, division_condition
 from zhiben.chain.domain import ReferralState
 from zhiben.chain.models import BusinessType, ChainAssignment, Referral
 from zhiben.hazard.models import Hazard
+from zhiben.kit.pagination import Page, PageRequest
 
 COLUMNS = ScopedColumns(
     enterprise_id=Referral.enterprise_id,
@@ -69,6 +70,19 @@ def list_referrals(
     if hazard_id is not None:
         query = query.where(Referral.hazard_id == hazard_id)
     return session.scalars(query.order_by(Referral.referred_at.desc(), Referral.id.desc()).limit(limit)).all()
+
+
+def page_referrals(
+    session: Session, principal: Principal, departments: frozenset[str], state: str | None, request: PageRequest
+) -> Page[Referral]:
+    """One page of the referrals in scope, newest first, with the total: paged in SQL."""
+    query = select(Referral).where(scoped(principal, departments))
+    if state:
+        query = query.where(Referral.state == state)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(Referral.referred_at.desc(), Referral.id.desc())
+    items = session.scalars(ordered.offset(request.offset).limit(request.size)).all()
+    return Page(list(items), total, request.page, request.size)
 
 
 def open_referral(session: Session, hazard_id: int, department: str) -> Referral | None:

@@ -42,6 +42,7 @@ from zhiben.db.uow import session_clock
 from zhiben.division import service as divisions
 from zhiben.errors import DuplicateError, InvalidInputError, NotFoundError, PermissionDeniedError
 from zhiben.hazard import service as hazards
+from zhiben.kit.pagination import Page, PageRequest
 
 REFERRING_ROLES = (Role.regulator, Role.officer, Role.admin)
 RECEIVING_ROLES = (Role.department, Role.admin)
@@ -346,6 +347,13 @@ def list_referrals(
     return repository.list_referrals(
         session, actor, departments_of_actor(actor), state=state, hazard_id=hazard_id
     )
+
+
+def page_referrals(
+    session: Session, actor: Principal, request: PageRequest, *, state: str | None = None
+) -> Page[Referral]:
+    """The referrals this caller sees (a department: those addressed to it), one page at a time."""
+    return repository.page_referrals(session, actor, departments_of_actor(actor), state, request)
 
 
 def _receiving(session: Session, actor: Principal, referral_id: int, action: str) -> Referral:

@@ -12,11 +12,10 @@ from fastapi.responses import HTMLResponse, Response
 from zhiben.auth.api import MAX_ID
 from zhiben.chain import service
 from zhiben.chain.domain import ReferralAction, ReferralState, referral_actions
-from zhiben.chain.models import Referral
 from zhiben.chain.schemas import OutcomeIn, ReferralCreate
 from zhiben.errors import ZhibenError
 from zhiben.hazard import service as hazards
-from zhiben.kit.pagination import Page
+from zhiben.kit.pagination import PageRequest
 from zhiben.web.pages.common import Web, form_errors, page, pager_of, see_other
 from zhiben.web.pages.forms import form_values, parse_form
 
@@ -56,11 +55,6 @@ def report(
         )
 
 
-def _paged(items: list[Referral], number: int, size: int) -> Page[Referral]:
-    start = (number - 1) * size
-    return Page(items=items[start : start + size], total=len(items), page=number, size=size)
-
-
 @router.get("/chain/referrals", response_class=HTMLResponse)
 def referrals(
     ctx: Web,
@@ -68,11 +62,11 @@ def referrals(
     page_number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> HTMLResponse:
-    """Referrals in the caller's scope: a department user sees those addressed to its department. The
-    service gives the 200 most recent; they are paged here."""
+    """Referrals in the caller's scope, paged in SQL: a department user sees those addressed to it."""
     with ctx.read() as session:
-        found = list(service.list_referrals(session, ctx.principal, state=state or None))
-        result = _paged(found, page_number, size)
+        result = service.page_referrals(
+            session, ctx.principal, PageRequest(page_number, size), state=state or None
+        )
         return page(
             ctx,
             "chain/referrals.html",
