@@ -327,3 +327,26 @@ def test_a_closed_hazard_flags_its_unit_for_reassessment_until_the_event_is_reas
     with db.uow(write=False) as uow:
         actions = set(uow.session.scalars(select(AuditEntry.action)))
     assert {"risk_unit.reassessment_due", "risk_unit.reassessed"} <= actions
+
+
+def test_the_summary_pages_in_sql_and_agrees_with_the_whole_list_and_the_rollup(db: Db) -> None:
+    from zhiben.auth.domain import SYSTEM as system
+    from zhiben.kit.pagination import PageRequest
+
+    firms = [db.enterprise(county="320506") for _ in range(3)]
+    db.act(service.seed_dualprevention_demo, system, firms)
+    regulator = db.user(Role.regulator, division="320506")
+    on = db.clock.now().date()
+    whole = db.act(service.summary, regulator, "320506", on)
+    first = db.act(service.summary_page, regulator, "320506", on, PageRequest(1, 2))
+    second = db.act(service.summary_page, regulator, "320506", on, PageRequest(2, 2))
+    assert first.total == second.total == 3
+    assert first.items + second.items == whole
+    totals = db.act(service.province_rollup, regulator, "320506", on).totals()
+    assert (totals["due"], totals["done"]) == (sum(r.tasks_due for r in whole), sum(r.tasks_done for r in whole))
+    sources = db.act(service.hazard_totals, regulator, "320506")
+    assert sources.get("self_inspection", 0) == sum(r.hazards_self_inspection for r in whole)
+    assert sources.get("enforcement", 0) == sum(r.hazards_enforcement for r in whole)
+    elsewhere = db.user(Role.regulator, division="110101")
+    with pytest.raises(NotFoundError):
+        db.act(service.summary_page, elsewhere, "320506", on, PageRequest(1, 2))

@@ -93,20 +93,43 @@ def records_between(
     return session.scalars(query.order_by(CheckRecord.checked_at, CheckRecord.id)).all()
 
 
-def enterprises_with_register(session: Session, actor: Principal, prefix: str) -> list[tuple[int, str, str]]:
-    """(id, name, county) of the enterprises in the division prefix with at least one risk unit."""
+def _with_register(actor: Principal, prefix: str) -> ColumnElement[bool]:
+    """Enterprises in the division prefix with at least one risk unit the caller may see."""
+    units = select(RiskUnit.enterprise_id).where(
+        scoped(actor, RiskUnit), division_condition(prefix, columns(RiskUnit))
+    )
+    return Enterprise.id.in_(units)
+
+
+def enterprises_with_register(
+    session: Session, actor: Principal, prefix: str, offset: int = 0, limit: int | None = None
+) -> list[tuple[int, str, str]]:
+    """(id, name, county) of the enterprises in the division prefix with at least one risk unit, by id;
+    `offset`/`limit` take one page of them."""
     query = (
         select(Enterprise.id, Enterprise.name, Enterprise.county_code)
-        .where(
-            Enterprise.id.in_(
-                select(RiskUnit.enterprise_id).where(
-                    scoped(actor, RiskUnit), division_condition(prefix, columns(RiskUnit))
-                )
-            )
-        )
+        .where(_with_register(actor, prefix))
         .order_by(Enterprise.id)
+        .offset(offset)
+        .limit(limit)
     )
     return [(eid, name, county) for eid, name, county in session.execute(query)]
+
+
+def count_with_register(session: Session, actor: Principal, prefix: str) -> int:
+    query = select(func.count()).select_from(Enterprise).where(_with_register(actor, prefix))
+    return session.scalar(query) or 0
+
+
+def hazard_source_totals(session: Session, actor: Principal, prefix: str) -> dict[str, int]:
+    """Hazard source → number of hazards (every state) over the enterprises with a register in the prefix."""
+    query = (
+        select(Hazard.source, func.count())
+        .where(Hazard.enterprise_id.in_(select(Enterprise.id).where(_with_register(actor, prefix))))
+        .where(scoped(actor, Hazard))
+        .group_by(Hazard.source)
+    )
+    return {str(source): int(count) for source, count in session.execute(query)}
 
 
 def level_counts(

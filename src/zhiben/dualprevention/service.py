@@ -49,6 +49,7 @@ from zhiben.enterprise.models import Enterprise
 from zhiben.errors import InvalidInputError, NotFoundError, PermissionDeniedError, StaleVersionError
 from zhiben.hazard import service as hazards
 from zhiben.hazard.domain import HazardLevel, Plan, Source
+from zhiben.kit.pagination import Page, PageRequest
 
 UNIT_KINDS = ("device", "facility", "area", "job")  # 设备 / 设施 / 场所(区域) / 作业活动
 METHODS = ("lec", "matrix")
@@ -803,13 +804,9 @@ class EnterpriseSummary:
         return self.tasks_done / self.tasks_due if self.tasks_due else None
 
 
-def summary(session: Session, actor: Principal, division_code: str, day: date) -> list[EnterpriseSummary]:
-    """Per enterprise of the division with a register: share of major risks, the day's check completion,
-    and hazards found by the enterprise itself (自查) vs by enforcement (执法检查)."""
-    if not actor.is_government:
-        raise PermissionDeniedError(action="dual_prevention.summary")
-    prefix = division_in_reach(actor, division_code)
-    firms = repository.enterprises_with_register(session, actor, prefix)
+def _summaries(
+    session: Session, actor: Principal, firms: Sequence[tuple[int, str, str]], day: date
+) -> list[EnterpriseSummary]:
     ids = [eid for eid, _, _ in firms]
     levels = repository.level_counts(session, actor, ids)
     found = repository.hazard_counts(session, actor, ids)
@@ -835,6 +832,34 @@ def summary(session: Session, actor: Principal, division_code: str, day: date) -
             )
         )
     return out
+
+
+def _summary_prefix(actor: Principal, division_code: str) -> str:
+    if not actor.is_government:
+        raise PermissionDeniedError(action="dual_prevention.summary")
+    return division_in_reach(actor, division_code)
+
+
+def summary(session: Session, actor: Principal, division_code: str, day: date) -> list[EnterpriseSummary]:
+    """Per enterprise of the division with a register: share of major risks, the day's check completion,
+    and hazards found by the enterprise itself (自查) vs by enforcement (执法检查)."""
+    prefix = _summary_prefix(actor, division_code)
+    return _summaries(session, actor, repository.enterprises_with_register(session, actor, prefix), day)
+
+
+def summary_page(
+    session: Session, actor: Principal, division_code: str, day: date, request: PageRequest
+) -> Page[EnterpriseSummary]:
+    """One page of `summary`, by enterprise id: only the page's enterprises are computed."""
+    prefix = _summary_prefix(actor, division_code)
+    firms = repository.enterprises_with_register(session, actor, prefix, request.offset, request.size)
+    total = repository.count_with_register(session, actor, prefix)
+    return Page(_summaries(session, actor, firms, day), total, request.page, request.size)
+
+
+def hazard_totals(session: Session, actor: Principal, division_code: str) -> dict[str, int]:
+    """Hazards by source over the division's enterprises with a register (self-inspection vs enforcement)."""
+    return repository.hazard_source_totals(session, actor, _summary_prefix(actor, division_code))
 
 
 def province_rollup(session: Session, actor: Principal, division_code: str, day: date) -> rollup.Rollup:

@@ -24,8 +24,10 @@ from zhiben.dualprevention.controls import ControlLevel
 from zhiben.dualprevention.tasks import Responsibility
 from zhiben.enterprise import service as enterprises
 from zhiben.errors import InvalidInputError, NotFoundError, ZhibenError
+from zhiben.hazard.domain import Source
 from zhiben.kit.blobs import sniff_media_type
 from zhiben.kit.clock import SHANGHAI
+from zhiben.kit.pagination import PageRequest
 from zhiben.standards import checklist
 from zhiben.web.pages.common import PAGE_SIZES, Pager, Web, form_errors, page, see_other
 from zhiben.web.pages.forms import form_values, parse_form
@@ -209,15 +211,18 @@ def division_page(
     on = _day(ctx, day)
     code = division or ctx.principal.division_code or "000000"
     with ctx.read() as session:
-        rows = service.summary(session, ctx.principal, code, on)  # 403 for non-government, 404 outside
+        # Only this page's enterprises are summarised; the division's totals come from the vectorised
+        # roll-up (tasks, colours) and one grouped count (hazards by source). 403/404 as the service says.
+        shown_page = service.summary_page(session, ctx.principal, code, on, PageRequest(page_number, size))
         found = service.province_rollup(session, ctx.principal, code, on)
+        by_source = service.hazard_totals(session, ctx.principal, code)
     missed = {e: r["missed"] for e, r in found.rows().items()}
     totals = found.totals()
-    shown = rows[(page_number - 1) * size : page_number * size]
+    shown = shown_page.items
     query = {"division": code, "day": on.isoformat()}
-    due, done = sum(r.tasks_due for r in rows), sum(r.tasks_done for r in rows)
-    own = sum(r.hazards_self_inspection for r in rows)
-    enforced = sum(r.hazards_enforcement for r in rows)
+    due, done = totals["due"], totals["done"]
+    own = by_source.get(Source.self_inspection.value, 0)
+    enforced = by_source.get(Source.enforcement.value, 0)
     return page(
         ctx,
         "dualprevention/division.html",
@@ -229,7 +234,7 @@ def division_page(
         hazards_self=own,
         hazards_enforcement=enforced,
         chart=_pie(ctx, {c: totals.get(c, 0) for c in COLOURS}),
-        pager=Pager(page_number, size, len(rows), query),
+        pager=Pager(page_number, size, shown_page.total, query),
         sizes=PAGE_SIZES,
         division=code,
         day=on.isoformat(),
