@@ -512,3 +512,13 @@ def test_the_workspace_checklist_answers_count_for_the_quarter_and_a_met_clause_
         hazard = uow.session.scalars(select(Hazard).where(Hazard.enterprise_id == firm)).one()
         assert hazard.level == "major" and f"/hazards/{hazard.id}" in met.text
         assert uow.session.scalars(select(AuditEntry).where(AuditEntry.action == ACTION)).first() is not None
+
+
+def test_logging_out_needs_the_form_token_and_works_on_an_expired_session(db: Db) -> None:
+    client, _ = client_as(db, Role.regulator, division=WUZHONG)
+    token = csrf_of(client, "/hazards")
+    assert client.post("/logout", data={}, follow_redirects=False).status_code == 403  # another site cannot
+    db.clock.advance(timedelta(days=2))  # the session has expired; the user may still end it
+    done = client.post("/logout", data={"csrf": token}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/login"
+    assert 'zhiben_session=""' in done.headers["set-cookie"] or "Max-Age=0" in done.headers["set-cookie"]

@@ -242,12 +242,10 @@ def import_hazards(
         report, found = _report_of(values, firms.get(_text(values.get("uscc"))), row)
         result.problems += found
         if report is not None:
-            savepoint = session.begin_nested()
             try:
-                result.stored.append(report_hazard(session, actor, report).number)
-                savepoint.commit()
+                with session.begin_nested():  # a refused row leaves nothing behind; the rest go on
+                    result.stored.append(report_hazard(session, actor, report).number)
             except ZhibenError as exc:
-                savepoint.rollback()
                 result.problems += _problem_of(row, exc)
         if progress is not None:
             progress(done, len(table.rows))

@@ -4,12 +4,14 @@ restart loses no half-done change; only the progress report lives in memory, per
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+log = logging.getLogger(__name__)
 MAX_KEPT = 200  # finished jobs remembered per process, oldest dropped first
 
 
@@ -48,6 +50,7 @@ class Jobs:
             try:
                 job.result = work(job)
             except Exception as exc:  # the page shows why; the unit of work has rolled back
+                log.exception("%s job %s failed", kind, job.id)
                 job.error = describe_error(exc)
             finally:
                 job.finished = True

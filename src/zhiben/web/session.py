@@ -77,6 +77,16 @@ async def web_context(request: Request) -> WebContext:
     return WebContext(request, principal, principal.language, translator(principal.language), expected)
 
 
+async def check_form_token(request: Request) -> None:
+    """The form token of the session the cookie names, whether or not that session is still valid (a user
+    may always end an expired session, but no other site may end it for them)."""
+    token = request.cookies.get(SESSION_COOKIE, "")
+    expected = csrf_token(request.app.state.zhiben.secret, token)
+    given = request.headers.get(CSRF_HEADER) or str((await request.form()).get(CSRF_FIELD, ""))
+    if not token or not hmac.compare_digest(given, expected):
+        raise FormExpiredError()
+
+
 def start_session(response: Response, request: Request, token: str, ttl: timedelta) -> None:
     response.set_cookie(
         SESSION_COOKIE,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import timedelta
 from typing import Annotated
 
@@ -20,6 +19,7 @@ from zhiben.web.session import (
     SESSION_COOKIE,
     LoginRequired,
     anonymous_language,
+    check_form_token,
     end_session,
     start_session,
     web_context,
@@ -85,8 +85,8 @@ def login(
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    with suppress(LoginRequired):
-        await web_context(request)  # the form token proves the user asked for it (FormExpiredError if not)
+    if request.cookies.get(SESSION_COOKIE):
+        await check_form_token(request)  # the user asked for it, not another site
     response = see_other("/login")
     end_session(response)
     return response
@@ -103,7 +103,7 @@ async def switch_language(request: Request) -> Response:
     if request.cookies.get(SESSION_COOKIE):
         try:
             ctx = await web_context(request)
-        except LoginRequired:
+        except LoginRequired:  # an expired session: the choice is kept in the cookie, as before login
             ctx = None
         if ctx is not None:
             with ctx.write() as session:

@@ -14,6 +14,10 @@ from zhiben.web.messages import validation_message
 M = TypeVar("M", bound=BaseModel)
 
 
+class EmptyForm(BaseModel):
+    """A form whose only field is its token: an action that takes no input."""
+
+
 def local_instant(value: str) -> str:
     """A `datetime-local` field (no zone) is Beijing time; an explicit offset is kept."""
     text = value.strip()

@@ -22,16 +22,12 @@ from zhiben.hazard.schemas import AcceptanceIn, HazardCreate, Instant, OpinionIn
 from zhiben.kit.pagination import PageRequest
 from zhiben.standards import checklist
 from zhiben.web.pages.common import PAGE_SIZES, Web, form_errors, page, pager_of, see_other
-from zhiben.web.pages.forms import form_values, parse_form
+from zhiben.web.pages.forms import EmptyForm, form_values, parse_form
 
 router = APIRouter(include_in_schema=False)
 HazardId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Sort = Literal["reported_at", "-reported_at", "deadline_at", "-deadline_at", "number", "-number"]
 STATES = ("open", "overdue", *(s.value for s in HazardState))
-
-
-class NoBody(BaseModel):
-    pass
 
 
 class DetermineForm(BaseModel):
@@ -57,14 +53,14 @@ ACTIONS: dict[str, tuple[type[BaseModel], Act]] = {
     ),
     "reject": (ReasonIn, lambda s, a, h, b, v: service.reject_hazard(s, a, h, b.reason, v)),
     "plan": (PlanIn, lambda s, a, h, b, v: service.plan_rectification(s, a, h, b.plan(), v)),
-    "start": (NoBody, lambda s, a, h, b, v: service.start_rectification(s, a, h, v)),
+    "start": (EmptyForm, lambda s, a, h, b, v: service.start_rectification(s, a, h, v)),
     "complete": (
         AcceptanceIn,
         lambda s, a, h, b, v: service.complete_rectification(s, a, h, b.acceptance_note, v),
     ),
     "verify": (OpinionIn, lambda s, a, h, b, v: service.verify_hazard(s, a, h, b.opinion, v)),
     "fail_verification": (ReasonIn, lambda s, a, h, b, v: service.fail_verification(s, a, h, b.reason, v)),
-    "close": (NoBody, lambda s, a, h, b, v: service.close_out_hazard(s, a, h, v)),
+    "close": (EmptyForm, lambda s, a, h, b, v: service.close_out_hazard(s, a, h, v)),
 }
 
 

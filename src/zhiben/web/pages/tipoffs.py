@@ -28,7 +28,7 @@ from zhiben.tipoff.models import Tipoff
 from zhiben.tipoff.schemas import DismissIn, FineIn, OutcomeIn, TipoffSubmit
 from zhiben.web.i18n import translator
 from zhiben.web.pages.common import PAGE_SIZES, Web, form_errors, page, pager_of, see_other
-from zhiben.web.pages.forms import form_values, parse_form
+from zhiben.web.pages.forms import EmptyForm, form_values, parse_form
 from zhiben.web.render import render
 from zhiben.web.session import anonymous_language
 
@@ -160,10 +160,6 @@ def listing(
         )
 
 
-class NoBody(BaseModel):
-    pass
-
-
 class SubstantiateForm(BaseModel):
     """The API's SubstantiateIn as the form sends it, less the citation: the hazard's level is left
     undetermined or general here (a major hazard is determined on the hazard's page, with its clause)."""
@@ -178,7 +174,7 @@ class SubstantiateForm(BaseModel):
 
 Act = Callable[[Session, Principal, int, Any, int | None], Tipoff]
 ACTIONS: dict[str, tuple[type[BaseModel], Act]] = {
-    "start": (NoBody, lambda s, a, i, b, v: service.start_verification(s, a, i, v)),
+    "start": (EmptyForm, lambda s, a, i, b, v: service.start_verification(s, a, i, v)),
     "substantiate": (
         SubstantiateForm,
         lambda s, a, i, b, v: service.substantiate_tipoff(
@@ -202,7 +198,7 @@ ACTIONS: dict[str, tuple[type[BaseModel], Act]] = {
     ),
     "outcome": (OutcomeIn, lambda s, a, i, b, v: service.publish_outcome(s, a, i, b.public_outcome)),
     "fine": (FineIn, lambda s, a, i, b, v: service.record_fine(s, a, i, b.fine_yuan)),
-    "reward_paid": (NoBody, lambda s, a, i, b, v: service.mark_reward_paid(s, a, i)),
+    "reward_paid": (EmptyForm, lambda s, a, i, b, v: service.mark_reward_paid(s, a, i)),
 }
 
 
